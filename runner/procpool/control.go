@@ -1,0 +1,130 @@
+package procpool
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxWorkers bounds a pool's size: the control block has a slot per worker.
+const MaxWorkers = 256
+
+// maxTask bounds a job's task descriptor.
+const maxTask = 1024
+
+const controlMagic = 0x636f72657363616c // "corescal"
+
+// Sleep states of the parent and of each worker. A party that is about to
+// block on its pipe first says so (asleep), then looks for work once more;
+// the other side wakes it with a message only if it can move it from asleep
+// to waking. Every wake message is thus read exactly once, and none is sent
+// to a party that is spinning.
+const (
+	awake  = 0
+	asleep = 1
+	waking = 2
+)
+
+// control is the layout of a pool's control block: a small shared mapping,
+// one per pool, separate from the data region so that several pools can
+// serve one region. Hot fields sit on cache lines of their own. It holds no
+// Go pointers: the garbage collector does not see this memory.
+type control struct {
+	magic   uint64
+	workers int64
+	_       [48]byte
+
+	jobSeq atomic.Int64 // the published job; workers watch it
+	_      [56]byte
+
+	next atomic.Int64 // dynamic scheduling's claim counter
+	_    [56]byte
+
+	remaining atomic.Int64 // workers that have not finished the job
+	_         [56]byte
+
+	parent  atomic.Int32 // the parent's sleep state
+	abort   atomic.Int32 // non-zero: claim no more chunks of this job
+	closing atomic.Int32 // non-zero: exit
+	_       [52]byte
+
+	// Written by the parent before it publishes jobSeq, read by workers
+	// after they see it.
+	chunks  int64
+	sched   int64
+	taskLen int64
+	_       [40]byte
+	task    [maxTask]byte
+
+	slots [MaxWorkers]slot
+}
+
+// slot is one worker's part of the control block.
+type slot struct {
+	state   atomic.Int32 // the worker's sleep state
+	_       int32
+	doneSeq atomic.Int64 // last job the worker finished
+	failSeq atomic.Int64 // last job in which the worker reported a failure
+	chunk   atomic.Int64 // chunk in hand, or -1
+	chunks  atomic.Int64 // chunks run in the last job
+	busyNs  atomic.Int64 // time spent in chunk functions in the last job
+	_       [16]byte
+}
+
+var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
+
+// controlBlock is a mapped control block and the file behind it.
+type controlBlock struct {
+	*control
+	file *os.File
+	mem  []byte
+}
+
+func newControlBlock(workers int) (*controlBlock, error) {
+	fd, err := unix.MemfdCreate("corescale-control", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("procpool: memfd_create: %w", err)
+	}
+	file := os.NewFile(uintptr(fd), "corescale-control")
+	if err := unix.Ftruncate(fd, int64(controlSize)); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("procpool: sizing control block: %w", err)
+	}
+	cb, err := mapControl(file)
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	cb.magic = controlMagic
+	cb.workers = int64(workers)
+	for i := range cb.slots {
+		cb.slots[i].chunk.Store(-1)
+	}
+	return cb, nil
+}
+
+func mapControl(file *os.File) (*controlBlock, error) {
+	mem, err := mapShared(int(file.Fd()), controlSize)
+	if err != nil {
+		return nil, err
+	}
+	return &controlBlock{control: (*control)(unsafe.Pointer(&mem[0])), file: file, mem: mem}, nil
+}
+
+func (cb *controlBlock) close() {
+	if cb.mem != nil {
+		_ = unix.Munmap(cb.mem)
+		cb.mem, cb.control = nil, nil
+	}
+	cb.file.Close()
+}
+
+// yield gives the processor to another runnable thread, if any. Spinning
+// parties call it so that, on a machine with more spinners than cores, the
+// one they wait for gets to run.
+func yield() {
+	_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}

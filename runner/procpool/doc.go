@@ -1,0 +1,55 @@
+// Package procpool is a pool of worker processes that run parallel jobs over
+// shared memory: the Go counterpart of Python's multiprocessing.Pool, without
+// its costs. Tasks are not pickled and results are not sent back: workers
+// read their inputs from and write their outputs into one shared Region, and
+// claim chunks from a counter in shared memory. The pipes to each worker
+// carry a few bytes per job at most.
+//
+// The pool knows regions, chunk counts and task descriptors (opaque bytes),
+// nothing else. A worker turns a descriptor into a chunk function with the
+// Resolver its program registered with Serve, so the program decides what a
+// task means; this package imports none of it.
+//
+// # Workers
+//
+// A worker is the running program re-executed (Go cannot fork without exec),
+// with an environment marker that makes Serve, called first thing in main or
+// TestMain, run the worker loop instead of the program. It gets the pool's
+// control block as fd 3 and the region as fd 4 (memfds, which have no name:
+// nothing is ever left in /dev/shm), runs with GOMAXPROCS=1, ignores SIGINT
+// (the parent decides) and dies with its parent (Pdeathsig SIGKILL; a worker
+// whose parent is already gone exits at once).
+//
+// # Jobs
+//
+// The parent writes a job into the control block and publishes its sequence
+// number. Idle workers watch that number for a short while (spinFor) before
+// they block on their pipe; only a blocked worker is sent a wake message.
+// Workers claim chunks (Dynamic: from a shared counter; Static: their own
+// range), write outputs straight into the region, and report chunks run and
+// busy time in their slot of the control block. The last worker to finish
+// sends a message only if the parent, too, has stopped watching and blocked.
+// Jobs that follow each other closely thus cost no system call at all.
+//
+// A worker that dies mid-job (killed, os.Exit, a runtime crash) fails the job
+// with a *WorkerError naming the worker, its pid, its exit status and the
+// chunk it held; a chunk that panics fails it with the panic's value and
+// stack. The pool replaces dead workers before the next job.
+//
+// # Python's names
+//
+//	multiprocessing.Pool(processes=n)      New(region, n); n == 0 means runtime.NumCPU()
+//	Pool(initializer=...)                  the Resolver given to Serve
+//	pool.map(func, chunks, chunksize)      Run(ctx, Job{Task, Chunks, Sched: Dynamic})
+//	pool.apply_async(...) -> AsyncResult   Submit(ctx, job) -> *Call
+//	AsyncResult.get(timeout)               Call.Wait(timeout), ErrTimeout
+//	AsyncResult.ready()                    Call.Done()
+//	pool.close(); pool.join()              Close(); Wait()
+//	pool.terminate()                       Terminate()
+//	shared_memory.SharedMemory(size)       NewRegion(size); nothing to unlink
+//	BrokenProcessPool, or a hang           *WorkerError; the pool goes on
+//
+// A context deadline is the per-job timeout: when it passes, or the context
+// is cancelled, the workers still busy with the job are killed and Run
+// returns the context's error.
+package procpool

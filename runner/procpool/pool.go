@@ -1,0 +1,769 @@
+package procpool
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A Job is one parallel section: Chunks chunks of the task, dealt out by
+// Sched. Workers turn Task into a chunk function with their Resolver.
+type Job struct {
+	Task   []byte
+	Chunks int
+	Sched  Sched
+}
+
+// Result describes a finished job.
+type Result struct {
+	// Wall is the time from publishing the job to seeing every worker done.
+	Wall time.Duration
+	// Workers holds each worker's share, indexed by worker.
+	Workers []WorkerStats
+	// Replaced reports workers that died between jobs, unseen by any job,
+	// and were replaced before this one: an out-of-memory kill, say.
+	Replaced []*WorkerError
+}
+
+// WorkerStats is one worker's share of a job.
+type WorkerStats struct {
+	Chunks int           // chunks it ran
+	Busy   time.Duration // time it spent inside chunk functions
+}
+
+// WorkerInfo describes a worker process.
+type WorkerInfo struct {
+	Index int
+	Pid   int
+	Alive bool
+}
+
+var (
+	// ErrClosed is returned for jobs submitted after Close or Terminate.
+	ErrClosed = errors.New("procpool: pool is closed")
+	// ErrTimeout is returned by Call.Wait when the job is still running.
+	ErrTimeout = errors.New("procpool: timed out waiting for the job")
+)
+
+// A WorkerError reports a worker that failed a job: it died, or a chunk
+// function panicked, or the task could not be resolved.
+type WorkerError struct {
+	Index  int
+	Pid    int
+	Chunk  int64  // the chunk in hand, or -1
+	Status string // how the process ended ("signal: killed"), if it died
+	Panic  string // the panic value and stack, or the resolver's error
+	Stderr string // the last lines the worker wrote to stderr, if it died
+}
+
+func (e *WorkerError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "procpool: worker %d (pid %d) ", e.Index, e.Pid)
+	if e.Status != "" {
+		fmt.Fprintf(&b, "died (%s)", e.Status)
+	} else {
+		b.WriteString("failed")
+	}
+	if e.Chunk >= 0 {
+		fmt.Fprintf(&b, " holding chunk %d", e.Chunk)
+	} else if e.Status != "" {
+		b.WriteString(" between chunks")
+	}
+	if e.Panic != "" {
+		fmt.Fprintf(&b, ": %s", e.Panic)
+	}
+	if e.Stderr != "" {
+		fmt.Fprintf(&b, "\nits stderr ended with:\n%s", e.Stderr)
+	}
+	return b.String()
+}
+
+// A Pool is a set of worker processes that run jobs over a shared Region.
+// It runs one job at a time, using every worker; jobs submitted while one
+// runs wait their turn in submission order. Its methods may be called from
+// any goroutine.
+type Pool struct {
+	region  *Region
+	cb      *controlBlock
+	size    int
+	exe     string
+	stderr  io.Writer
+	startup time.Duration
+
+	events  chan event    // done, fail and death reports from the readers
+	stop    chan struct{} // closed when the pool has shut down
+	shut    sync.Once     // starts the shutdown
+	down    chan struct{} // closed once shutdown is complete
+	downErr error
+
+	// Held only by the job that has its turn (and by shutdown):
+	seq int64
+
+	mu         sync.Mutex
+	workers    []*worker
+	tail       chan struct{} // closed when the last queued job is finished
+	closed     bool          // no new jobs
+	terminated bool          // queued jobs are refused too
+}
+
+type worker struct {
+	index  int
+	cmd    *exec.Cmd
+	pid    int
+	stdin  *os.File // the parent's write end
+	ready  chan error
+	exited chan struct{} // closed once the process has been reaped
+	status string        // how it ended, once exited is closed
+	stderr *tailWriter
+	frame  []byte
+	// reported is set once a job has reported the worker's death, or the
+	// pool killed it: only other deaths are news to the next job.
+	reported bool
+}
+
+type event struct {
+	w    *worker
+	msg  message
+	died bool
+}
+
+func (w *worker) alive() bool {
+	select {
+	case <-w.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// New starts a pool of workers processes that share region (0 means
+// runtime.NumCPU(), as Python's Pool(processes=None)). Each worker is this
+// program re-executed; it must call Serve first thing. New returns when every
+// worker is ready to run jobs.
+func New(region *Region, workers int) (*Pool, error) {
+	return NewWithStderr(region, workers, os.Stderr)
+}
+
+// NewWithStderr is New with the workers' standard error sent to stderr
+// (nil discards it). A worker's last stderr lines also appear in the error
+// reporting its death.
+func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error) {
+	start := time.Now()
+	if IsWorker() {
+		return nil, errors.New("procpool: New called inside a worker process")
+	}
+	if region == nil || region.mem == nil {
+		return nil, errors.New("procpool: New needs an open region")
+	}
+	if workers == 0 {
+		workers = runtime.NumCPU()
+	}
+	if workers < 0 || workers > MaxWorkers {
+		return nil, fmt.Errorf("procpool: workers %d: want 1 to %d", workers, MaxWorkers)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("procpool: finding this program to start workers: %w", err)
+	}
+	cb, err := newControlBlock(workers)
+	if err != nil {
+		return nil, err
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	p := &Pool{
+		region: region,
+		cb:     cb,
+		size:   workers,
+		exe:    exe,
+		stderr: stderr,
+		events: make(chan event, 2*MaxWorkers+16),
+		stop:   make(chan struct{}),
+		down:   make(chan struct{}),
+		tail:   make(chan struct{}),
+	}
+	close(p.tail)
+	p.workers = make([]*worker, workers)
+	for i := range p.workers {
+		if p.workers[i], err = p.spawn(i); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = p.awaitReady(p.workers)
+	}
+	if err != nil {
+		p.Terminate()
+		return nil, err
+	}
+	p.startup = time.Since(start)
+	return p, nil
+}
+
+// startTimeout bounds how long a worker may take to report ready.
+const startTimeout = 10 * time.Second
+
+// spawn starts worker index. It does not wait for the worker to be ready.
+func (p *Pool) spawn(index int) (*worker, error) {
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("procpool: pipe: %w", err)
+	}
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		stdinR.Close()
+		stdinW.Close()
+		return nil, fmt.Errorf("procpool: pipe: %w", err)
+	}
+	s := &p.cb.slots[index]
+	s.state.Store(awake)
+	s.chunk.Store(-1)
+	s.doneSeq.Store(p.seq)
+
+	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: newTailWriter(p.stderr)}
+	// The arguments keep a test binary whose TestMain lacks Serve from
+	// running its tests in the worker.
+	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
+	w.cmd.Env = append(os.Environ(),
+		fmt.Sprintf("%s=%d:%d:%d", envWorker, index, os.Getpid(), p.region.size),
+		"GOMAXPROCS=1")
+	w.cmd.Stdin, w.cmd.Stdout, w.cmd.Stderr = stdinR, stdoutW, w.stderr
+	w.cmd.ExtraFiles = []*os.File{p.cb.file, p.region.file} // fds 3 and 4
+	// A worker dies with the thread that started it. Starting it from a
+	// fresh goroutine keeps that thread from being one the caller locked
+	// and may let exit; the runtime never ends other threads.
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	started := make(chan error)
+	go func() { started <- w.cmd.Start() }()
+	err = <-started
+	stdinR.Close()
+	stdoutW.Close()
+	if err != nil {
+		stdinW.Close()
+		stdoutR.Close()
+		return nil, fmt.Errorf("procpool: starting worker %d: %w", index, err)
+	}
+	w.pid = w.cmd.Process.Pid
+	go p.read(w, stdoutR)
+	return w, nil
+}
+
+// read forwards a worker's messages until its pipe closes, then reaps it.
+func (p *Pool) read(w *worker, stdout *os.File) {
+	r := bufio.NewReader(stdout)
+	protocolErr := ""
+	for {
+		m, err := readMessage(r)
+		if err != nil {
+			if err != io.EOF {
+				protocolErr = err.Error()
+				_ = w.cmd.Process.Kill()
+			}
+			break
+		}
+		switch m.kind {
+		case kindReady:
+			if m.pid != int64(w.pid) {
+				protocolErr = fmt.Sprintf("ready from pid %d", m.pid)
+				_ = w.cmd.Process.Kill()
+			}
+			select {
+			case w.ready <- nil:
+			default: // a second ready is harmless
+			}
+		case kindDone, kindFail:
+			p.deliver(event{w: w, msg: m})
+		default:
+			protocolErr = fmt.Sprintf("unexpected message kind %q", m.kind)
+			_ = w.cmd.Process.Kill()
+		}
+	}
+	stdout.Close()
+	err := w.cmd.Wait()
+	switch {
+	case protocolErr != "":
+		w.status = "protocol error: " + protocolErr
+	case err != nil:
+		w.status = err.Error()
+	default:
+		w.status = w.cmd.ProcessState.String()
+	}
+	close(w.exited)
+	p.deliver(event{w: w, died: true})
+}
+
+func (p *Pool) deliver(ev event) {
+	select {
+	case p.events <- ev:
+	case <-p.stop:
+	}
+}
+
+func (p *Pool) awaitReady(ws []*worker) error {
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	for _, w := range ws {
+		select {
+		case <-w.ready:
+		case <-w.exited:
+			return &WorkerError{Index: w.index, Pid: w.pid, Chunk: -1, Status: w.status,
+				Panic:  "exited before it was ready (does the program call procpool.Serve first in main or TestMain?)",
+				Stderr: w.stderr.String()}
+		case <-timer.C:
+			return fmt.Errorf("procpool: worker %d (pid %d) not ready after %v", w.index, w.pid, startTimeout)
+		}
+	}
+	return nil
+}
+
+// Size returns the number of workers.
+func (p *Pool) Size() int { return p.size }
+
+// Startup returns how long New took to have every worker ready.
+func (p *Pool) Startup() time.Duration { return p.startup }
+
+// Workers describes the worker processes. A worker that died is replaced
+// before the next job runs.
+func (p *Pool) Workers() []WorkerInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	infos := make([]WorkerInfo, len(p.workers))
+	for i, w := range p.workers {
+		infos[i] = WorkerInfo{Index: i, Pid: w.pid, Alive: w.alive()}
+	}
+	return infos
+}
+
+// Run runs job and returns when it is finished, like Python's Pool.map.
+// If ctx is cancelled or its deadline passes first, the workers still busy
+// with the job are killed (and replaced before the next job) and Run returns
+// ctx's error. If a worker dies or a chunk panics, Run returns a
+// *WorkerError; the pool stays usable.
+func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	prev, mine, err := p.enqueue()
+	if err != nil {
+		return Result{}, err
+	}
+	select {
+	case <-prev:
+	case <-ctx.Done():
+		go func() { <-prev; close(mine) }()
+		return Result{}, ctx.Err()
+	}
+	defer close(mine)
+	return p.runTurn(ctx, job)
+}
+
+// A Call is a job submitted with Submit, like Python's AsyncResult.
+type Call struct {
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+// Submit queues job and returns at once, like Python's Pool.apply_async.
+func (p *Pool) Submit(ctx context.Context, job Job) *Call {
+	c := &Call{done: make(chan struct{})}
+	prev, mine, err := p.enqueue()
+	if err != nil {
+		c.err = err
+		close(c.done)
+		return c
+	}
+	go func() {
+		defer close(c.done)
+		defer close(mine)
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			<-prev
+			c.err = ctx.Err()
+			return
+		}
+		c.res, c.err = p.runTurn(ctx, job)
+	}()
+	return c
+}
+
+// Done is closed when the job is finished.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Wait waits up to timeout (forever if timeout <= 0) for the job, like
+// AsyncResult.get(timeout). On ErrTimeout the job goes on; Wait may be
+// called again.
+func (c *Call) Wait(timeout time.Duration) (Result, error) {
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case <-c.done:
+		case <-t.C:
+			return Result{}, ErrTimeout
+		}
+	}
+	<-c.done
+	return c.res, c.err
+}
+
+// enqueue takes a place in the job queue: the job may run once prev is
+// closed, and must close mine when it is finished.
+func (p *Pool) enqueue() (prev <-chan struct{}, mine chan struct{}, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, nil, ErrClosed
+	}
+	prev, mine = p.tail, make(chan struct{})
+	p.tail = mine
+	return prev, mine, nil
+}
+
+// runTurn runs job; the caller has the turn.
+func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
+	if job.Chunks < 0 {
+		return Result{}, fmt.Errorf("procpool: job with %d chunks", job.Chunks)
+	}
+	if len(job.Task) > maxTask {
+		return Result{}, fmt.Errorf("procpool: task of %d bytes, more than %d", len(job.Task), maxTask)
+	}
+	if job.Sched != Dynamic && job.Sched != Static {
+		return Result{}, fmt.Errorf("procpool: unknown sched %v", job.Sched)
+	}
+	workers, replaced, err := p.prepare()
+	if err != nil {
+		return Result{}, err
+	}
+	c := p.cb
+	p.seq++
+	seq := p.seq
+	c.chunks, c.sched, c.taskLen = int64(job.Chunks), int64(job.Sched), int64(len(job.Task))
+	copy(c.task[:], job.Task)
+	c.next.Store(0)
+	c.abort.Store(0)
+	c.remaining.Store(int64(len(workers)))
+	c.parent.Store(awake)
+
+	start := time.Now()
+	c.jobSeq.Store(seq) // publish
+	for _, w := range workers {
+		if c.slots[w.index].state.CompareAndSwap(asleep, waking) {
+			w.frame = appendFrame(w.frame[:0], message{kind: kindWake, seq: seq})
+			_, _ = w.stdin.Write(w.frame) // a dead worker shows up as a death
+		}
+	}
+	failures, err := p.await(ctx, seq, workers)
+	wall := time.Since(start)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Wall: wall, Workers: make([]WorkerStats, len(workers)), Replaced: replaced}
+	for i := range workers {
+		s := &c.slots[i]
+		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load())}
+		if s.failSeq.Load() == seq && failures[i] == nil {
+			failures[i] = p.awaitFailure(seq, workers[i])
+		}
+	}
+	for _, f := range failures {
+		if f != nil {
+			return res, f
+		}
+	}
+	return res, nil
+}
+
+// prepare drops stale reports and replaces dead workers before a job. It
+// returns the workers of the job and the errors of deaths no job has
+// reported yet (a worker that died between jobs).
+func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
+	// Stale reports go first: a death after this point is reported to the
+	// job, whose worker it is.
+	for drained := false; !drained; {
+		select {
+		case <-p.events:
+		default:
+			drained = true
+		}
+	}
+	p.mu.Lock()
+	if p.terminated {
+		p.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
+	var fresh []*worker
+	var unreported []*WorkerError
+	var err error
+	for i, w := range p.workers {
+		if w.alive() {
+			continue
+		}
+		if !w.reported {
+			unreported = append(unreported, p.deathError(w))
+		}
+		if p.workers[i], err = p.spawn(i); err != nil {
+			p.workers[i] = w
+			break
+		}
+		fresh = append(fresh, p.workers[i])
+	}
+	workers := p.workers
+	p.mu.Unlock()
+	if err == nil {
+		err = p.awaitReady(fresh)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("procpool: replacing a dead worker: %w", err)
+	}
+	return workers, unreported, nil
+}
+
+// await waits until every worker has finished job seq. It returns the
+// failures workers reported along the way, indexed by worker, or an error
+// that ends the job: a death, or ctx's end.
+func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*WorkerError, error) {
+	c := p.cb
+	failures := make([]*WorkerError, len(workers))
+	start := time.Now()
+	for i := 1; c.remaining.Load() != 0; i++ {
+		if i%64 == 0 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			yield()
+		}
+	}
+	for {
+		c.parent.Store(asleep)
+		if c.remaining.Load() == 0 {
+			c.parent.Store(awake) // a done message may be on its way: it is stale by the next job
+			return failures, nil
+		}
+		select {
+		case ev := <-p.events:
+			switch {
+			case ev.died:
+				if c.slots[ev.w.index].doneSeq.Load() != seq && workers[ev.w.index] == ev.w {
+					ev.w.reported = true
+					e := p.deathError(ev.w)
+					p.abandon(seq, workers, 250*time.Millisecond)
+					return nil, e
+				}
+			case ev.msg.kind == kindFail && ev.msg.seq == seq:
+				failures[ev.w.index] = failureError(ev.w, ev.msg)
+			}
+		case <-ctx.Done():
+			killed := p.abandon(seq, workers, 0)
+			return nil, fmt.Errorf("procpool: job %d stopped (%w); killed busy workers %v", seq, ctx.Err(), killed)
+		}
+	}
+}
+
+// abandon stops job seq: no more chunks are claimed, workers still busy
+// after grace are killed, and abandon returns once they are reaped. It
+// returns the indexes of the killed workers.
+func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []int {
+	c := p.cb
+	c.abort.Store(1)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) && !p.allDone(seq, workers) {
+		time.Sleep(time.Millisecond)
+	}
+	var killed []int
+	for i, w := range workers {
+		if c.slots[i].doneSeq.Load() != seq && w.alive() {
+			w.reported = true
+			_ = w.cmd.Process.Kill()
+			killed = append(killed, i)
+		}
+	}
+	for _, w := range workers {
+		if c.slots[w.index].doneSeq.Load() != seq {
+			<-w.exited
+		}
+	}
+	return killed
+}
+
+func (p *Pool) allDone(seq int64, workers []*worker) bool {
+	for i, w := range workers {
+		if p.cb.slots[i].doneSeq.Load() != seq && w.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Pool) deathError(w *worker) *WorkerError {
+	<-w.exited
+	return &WorkerError{Index: w.index, Pid: w.pid, Chunk: p.cb.slots[w.index].chunk.Load(),
+		Status: w.status, Stderr: w.stderr.String()}
+}
+
+func failureError(w *worker, m message) *WorkerError {
+	return &WorkerError{Index: w.index, Pid: w.pid, Chunk: m.chunk, Panic: m.text}
+}
+
+// awaitFailure waits for the report of a failure worker w flagged in job
+// seq. The report was written before the job was marked done, so it comes
+// promptly unless the worker died after writing the flag.
+func (p *Pool) awaitFailure(seq int64, w *worker) *WorkerError {
+	timer := time.NewTimer(time.Second)
+	defer timer.Stop()
+	for {
+		select {
+		case ev := <-p.events:
+			if ev.w == w && ev.msg.kind == kindFail && ev.msg.seq == seq {
+				return failureError(w, ev.msg)
+			}
+			if ev.w == w && ev.died {
+				w.reported = true
+				return p.deathError(w)
+			}
+		case <-timer.C:
+			return &WorkerError{Index: w.index, Pid: w.pid, Chunk: -1, Panic: "reported a failure but sent no details"}
+		}
+	}
+}
+
+// Close stops the pool taking new jobs, like Python's Pool.close: jobs
+// already submitted still run, then the workers exit. Call Wait to wait for
+// that.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.shutdown()
+	return nil
+}
+
+// Terminate kills the workers now, like Python's Pool.terminate: the running
+// job fails, queued jobs return ErrClosed. It returns when every worker has
+// been reaped and the pool's resources are released.
+func (p *Pool) Terminate() error {
+	p.mu.Lock()
+	p.closed, p.terminated = true, true
+	for _, w := range p.workers {
+		if w != nil {
+			_ = w.cmd.Process.Kill()
+		}
+	}
+	p.mu.Unlock()
+	p.shutdown()
+	<-p.down
+	return nil
+}
+
+// Wait waits for the workers to exit after Close or Terminate, like
+// Python's Pool.join. It reports workers that did not exit cleanly.
+func (p *Pool) Wait() error {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if !closed {
+		return errors.New("procpool: Wait before Close or Terminate")
+	}
+	<-p.down
+	return p.downErr
+}
+
+// exitGrace is how long workers get to exit after Close before they are
+// killed.
+const exitGrace = 2 * time.Second
+
+func (p *Pool) shutdown() {
+	p.shut.Do(func() {
+		p.mu.Lock()
+		last := p.tail
+		p.mu.Unlock()
+		go func() {
+			<-last // queued jobs first
+			p.mu.Lock()
+			workers := p.workers
+			p.mu.Unlock()
+			p.cb.closing.Store(1)
+			for _, w := range workers {
+				if w != nil {
+					w.stdin.Close() // EOF wakes a sleeping worker
+				}
+			}
+			p.mu.Lock()
+			terminated := p.terminated
+			p.mu.Unlock()
+			var errs []error
+			killed := map[*worker]bool{}
+			timer := time.NewTimer(exitGrace)
+			for _, w := range workers {
+				if w == nil {
+					continue
+				}
+				select {
+				case <-w.exited:
+				case <-timer.C:
+					for _, w := range workers {
+						if w != nil && w.alive() {
+							_ = w.cmd.Process.Kill()
+							killed[w] = true
+							errs = append(errs, fmt.Errorf("procpool: worker %d (pid %d) did not exit within %v of Close; killed", w.index, w.pid, exitGrace))
+						}
+					}
+					<-w.exited
+				}
+			}
+			timer.Stop()
+			for _, w := range workers {
+				if w == nil || killed[w] || terminated {
+					continue
+				}
+				if st := w.cmd.ProcessState; st != nil && !st.Success() {
+					errs = append(errs, fmt.Errorf("procpool: worker %d (pid %d) exited: %s", w.index, w.pid, w.status))
+				}
+			}
+			close(p.stop) // readers stop delivering
+			p.cb.close()
+			p.downErr = errors.Join(errs...)
+			close(p.down)
+		}()
+	})
+}
+
+// tailWriter passes writes on and keeps the last few lines for error
+// reports.
+type tailWriter struct {
+	mu   sync.Mutex
+	next io.Writer
+	buf  []byte
+}
+
+const tailBytes = 2 << 10
+
+func newTailWriter(next io.Writer) *tailWriter { return &tailWriter{next: next} }
+
+func (t *tailWriter) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > tailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
+	}
+	t.mu.Unlock()
+	_, _ = t.next.Write(b) // losing the copy must not kill the worker's stderr
+	return len(b), nil
+}
+
+func (t *tailWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
+}

@@ -1,0 +1,255 @@
+package procpool
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// envWorker marks a process started as a worker; its value is
+// "index:parent-pid:region-size".
+const envWorker = "CORESCALE_PROCPOOL_WORKER"
+
+// A Resolver turns a job's task descriptor into the function that runs one
+// chunk, over data, the worker's mapping of the pool's region. Workers call
+// it when a job's task differs from the previous job's, so it may do real
+// work (parse, check, build views) once per task.
+type Resolver func(task []byte, data []byte) (func(chunk int), error)
+
+// Serve turns this process into a pool worker if it was started as one, and
+// never returns then; otherwise it returns at once. Call it first thing in
+// main, and in TestMain before m.Run, with the Resolver for the tasks this
+// program's pools will run.
+func Serve(resolve Resolver) {
+	marker, ok := os.LookupEnv(envWorker)
+	if !ok {
+		return
+	}
+	os.Exit(serve(marker, resolve))
+}
+
+// IsWorker reports whether this process was started as a pool worker.
+func IsWorker() bool {
+	_, ok := os.LookupEnv(envWorker)
+	return ok
+}
+
+// Exit statuses of a worker that gives up before it is ready.
+const (
+	exitBadStart = 3 // marker, descriptors or control block unusable
+	exitOrphan   = 4 // the parent died before the worker started
+)
+
+type workerProc struct {
+	index, workers int
+	c              *control
+	slot           *slot
+	data           []byte
+	in             *bufio.Reader // from the parent
+	out            *os.File      // to the parent
+	resolve        Resolver
+	task           []byte // the task the chunk function was resolved for
+	chunk          func(int)
+	frame          []byte
+}
+
+func serve(marker string, resolve Resolver) int {
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(os.Stderr, "procpool worker: "+format+"\n", args...)
+		return exitBadStart
+	}
+	var index, ppid, size int
+	parts := strings.Split(marker, ":")
+	if len(parts) != 3 {
+		return fail("bad %s=%q", envWorker, marker)
+	}
+	for i, dst := range []*int{&index, &ppid, &size} {
+		v, err := strconv.Atoi(parts[i])
+		if err != nil || v < 0 {
+			return fail("bad %s=%q", envWorker, marker)
+		}
+		*dst = v
+	}
+	// Pdeathsig only covers a parent that dies after the worker started.
+	if os.Getppid() != ppid {
+		return exitOrphan
+	}
+	// Ctrl-C, and a SIGTERM sent to the process group (timeout, kill
+	// -TERM -pgid), reach every worker along with the parent: the parent
+	// decides what happens to its workers, and they die with it.
+	signal.Ignore(os.Interrupt, unix.SIGTERM)
+
+	cb, err := mapControl(os.NewFile(3, "control"))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if cb.magic != controlMagic || int64(index) >= cb.workers {
+		return fail("control block does not match worker %d", index)
+	}
+	var data []byte
+	if size > 0 {
+		data, err = mapShared(4, size)
+		if err != nil {
+			return fail("%v", err)
+		}
+	}
+	// The protocol owns the original stdout; anything the program prints
+	// goes to stderr instead of corrupting it.
+	outFd, err := unix.Dup(1)
+	if err != nil {
+		return fail("dup stdout: %v", err)
+	}
+	unix.CloseOnExec(outFd)
+	if err := unix.Dup2(2, 1); err != nil {
+		return fail("dup2 stderr: %v", err)
+	}
+	w := &workerProc{
+		index:   index,
+		workers: int(cb.workers),
+		c:       cb.control,
+		slot:    &cb.slots[index],
+		data:    data,
+		in:      bufio.NewReader(os.Stdin),
+		out:     os.NewFile(uintptr(outFd), "to parent"),
+		resolve: resolve,
+	}
+	if err := w.send(message{kind: kindReady, pid: int64(os.Getpid())}); err != nil {
+		return 0 // the parent is gone
+	}
+	w.loop()
+	return 0
+}
+
+func (w *workerProc) send(m message) error {
+	w.frame = appendFrame(w.frame[:0], m)
+	_, err := w.out.Write(w.frame)
+	return err
+}
+
+// loop runs jobs until the parent closes the pool or goes away.
+func (w *workerProc) loop() {
+	// The parent set doneSeq to the last job published before this worker
+	// started; every later one is this worker's to run.
+	last := w.slot.doneSeq.Load()
+	for {
+		seq, ok := w.await(last)
+		if !ok {
+			return
+		}
+		last = seq
+		w.run(seq)
+	}
+}
+
+// spinFor is how long an idle party watches shared memory before it blocks
+// on its pipe. Waking a blocked process on another core costs 35-80 us; jobs
+// that follow each other closely never pay it.
+const spinFor = 50 * time.Microsecond
+
+// await returns the next job's sequence number, or false when the worker
+// should exit.
+func (w *workerProc) await(last int64) (int64, bool) {
+	for {
+		start := time.Now()
+		for i := 1; ; i++ {
+			if seq := w.c.jobSeq.Load(); seq != last {
+				return seq, true
+			}
+			if w.c.closing.Load() != 0 {
+				return 0, false
+			}
+			if i%64 == 0 {
+				if time.Since(start) > spinFor {
+					break
+				}
+				yield() // let a busy worker on this core run
+			}
+		}
+		w.slot.state.Store(asleep)
+		if seq := w.c.jobSeq.Load(); seq != last {
+			if w.slot.state.CompareAndSwap(asleep, awake) {
+				return seq, true
+			}
+			// The parent saw us asleep and is sending a wake: take it.
+		}
+		m, err := readMessage(w.in)
+		w.slot.state.Store(awake)
+		if err != nil || m.kind != kindWake {
+			return 0, false // closed, gone, or talking nonsense
+		}
+		// The parent publishes a job, then wakes the workers it finds
+		// asleep. If it was held up in between, this worker may already
+		// have run the job and gone back to sleep: a wake for a job it
+		// has run is no reason to run it again.
+		if seq := w.c.jobSeq.Load(); seq != last {
+			return seq, true
+		}
+	}
+}
+
+// run does this worker's part of job seq and reports it in its slot.
+func (w *workerProc) run(seq int64) {
+	c, s := w.c, w.slot
+	chunks, sched := int(c.chunks), Sched(c.sched)
+	task := c.task[:c.taskLen]
+
+	var count int64
+	var busy time.Duration
+	failChunk, failText := int64(-1), ""
+	if chunks > 0 && (w.chunk == nil || string(task) != string(w.task)) {
+		w.chunk = nil
+		fn, err := w.resolve(task, w.data)
+		if err != nil {
+			failText = "resolving task: " + err.Error()
+		} else {
+			w.chunk, w.task = fn, append(w.task[:0], task...)
+		}
+	}
+	if chunks > 0 && w.chunk != nil {
+		count, busy, failChunk, failText = w.runChunks(sched, chunks)
+	}
+	s.chunk.Store(-1)
+	s.chunks.Store(count)
+	s.busyNs.Store(int64(busy))
+	if failText != "" {
+		c.abort.Store(1)
+		s.failSeq.Store(seq)
+		// Sent before the job is marked done, so the parent has it by the
+		// time it sees the job finished.
+		_ = w.send(message{kind: kindFail, seq: seq, chunk: failChunk, text: failText})
+	}
+	s.doneSeq.Store(seq)
+	if c.remaining.Add(-1) == 0 && c.parent.CompareAndSwap(asleep, waking) {
+		_ = w.send(message{kind: kindDone, seq: seq})
+	}
+}
+
+// runChunks claims and runs chunks until none is left or the job is
+// aborted. A panicking chunk ends it, with the panic's value and stack.
+func (w *workerProc) runChunks(sched Sched, chunks int) (count int64, busy time.Duration, failChunk int64, failText string) {
+	current := int64(-1)
+	defer func() {
+		if r := recover(); r != nil {
+			failChunk, failText = current, fmt.Sprintf("panic: %v\n\n%s", r, debug.Stack())
+		}
+	}()
+	for i := range sched.Claim(&w.c.next, w.index, w.workers, chunks) {
+		if w.c.abort.Load() != 0 {
+			break
+		}
+		current = int64(i)
+		w.slot.chunk.Store(current)
+		start := time.Now()
+		w.chunk(i)
+		busy += time.Since(start)
+		count++
+	}
+	return count, busy, -1, ""
+}
