@@ -1,0 +1,427 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/corescale/corescale/kernels"
+)
+
+// A Ceiling is a bound on a kernel's throughput on this machine, from a tool
+// that does the kernel's work as fast as anything here can (openssl for
+// SHA-256), from the hardware's specification (peak FP64 for matmul), or from
+// a probe of what limits the kernel (memory latency for search). Reports
+// show it beside the measured cells, so that "goroutines reach 90% of
+// openssl" can be read off the same result file.
+//
+// A Ceiling is a result line, "Ceiling/kernel=hash/source=openssl-sha256/cores=1",
+// with its figure in a base unit benchstat can scale, and a comment line
+// that says how the figure was obtained.
+type Ceiling struct {
+	Kernel string // hash, matmul, search
+	// Source names what gave the figure: openssl-sha256, fp64-peak,
+	// memory-latency, memory-bandwidth, memory-probe.
+	Source string
+	Size   int // the kernel size the figure is for; 0 if it holds for any
+	Lanes  int // for memory-latency: the independent chains in flight
+	Cores  int // the figure is for this many cores
+	Value  float64
+	Unit   string // B/s, FLOP/s, queries/s; ns/load for latency
+	// Derived is set for figures computed from others or from the
+	// hardware's specification rather than measured.
+	Derived bool
+	Method  string        // how the figure was obtained, in a sentence
+	Probe   time.Duration // how long its measurement took; 0 if derived
+	// Skipped, when set, says why there is no figure (no openssl); Value
+	// is then meaningless and only a comment line is written.
+	Skipped string
+}
+
+// UnitLoad is the unit of a memory latency probe: nanoseconds per
+// dependent load. Readers see it tidied to sec/load.
+const UnitLoad = "ns/load"
+
+// Name returns the ceiling's benchmark name without "Benchmark", every
+// dimension a key.
+func (c Ceiling) Name() string {
+	name := "Ceiling/kernel=" + c.Kernel + "/source=" + c.Source
+	if c.Size > 0 {
+		name += "/size=" + FormatSize(c.Size)
+	}
+	if c.Lanes > 0 {
+		name += "/lanes=" + strconv.Itoa(c.Lanes)
+	}
+	return name + "/cores=" + strconv.Itoa(c.Cores)
+}
+
+// Ceilings measures the ceilings of the kernels in configs (all kernels at
+// their default sizes when configs is empty) on this machine: about 1.5 s,
+// most of it openssl's one second. A ceiling that cannot be had is returned
+// with Skipped set, not as an error; only the end of ctx is an error.
+// Nothing else should run meanwhile: the probes measure one core.
+func Ceilings(ctx context.Context, configs []kernels.Params) ([]Ceiling, error) {
+	if len(configs) == 0 {
+		for _, name := range kernels.Names() {
+			p, err := kernels.Defaults(name, "default")
+			if err != nil {
+				return nil, err
+			}
+			configs = append(configs, p)
+		}
+	}
+	cores := runtime.NumCPU()
+	want := map[string]bool{}
+	var searchSizes []int
+	for _, p := range configs {
+		want[p.Kernel] = true
+		if p.Kernel == "search" && !slices.Contains(searchSizes, p.Size) {
+			searchSizes = append(searchSizes, p.Size)
+		}
+	}
+	slices.Sort(searchSizes)
+
+	var cs []Ceiling
+	if want["hash"] {
+		cs = append(cs, hashCeilings(ctx, cores)...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if want["matmul"] {
+		cs = append(cs, matmulCeilings(cores)...)
+	}
+	if want["search"] {
+		cs = append(cs, searchCeilings(ctx, cores, searchSizes)...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// perCore adds the all-core figure derived from a one-core one.
+func perCore(c Ceiling, cores int, why string) []Ceiling {
+	cs := []Ceiling{c}
+	if cores > 1 && c.Skipped == "" {
+		all := c
+		all.Cores, all.Value, all.Derived, all.Probe = cores, c.Value*float64(cores), true, 0
+		all.Method = fmt.Sprintf("%d x the one-core figure: %s", cores, why)
+		cs = append(cs, all)
+	}
+	return cs
+}
+
+// hashBlock is the message length openssl hashes: the hash kernel's.
+const hashBlock = 16 << 10
+
+// hashCeilings runs openssl speed on one core. OpenSSL's SHA-256 uses the
+// SHA extensions where the CPU has them, as Go's crypto/sha256 does, so it is
+// the fastest SHA-256 on the machine, not a different algorithm.
+func hashCeilings(ctx context.Context, cores int) []Ceiling {
+	c := Ceiling{Kernel: "hash", Source: "openssl-sha256", Cores: 1, Unit: "B/s",
+		Method: fmt.Sprintf("openssl speed -evp sha256 -bytes %d -seconds 1: one process, one core, messages as long as the hash kernel's", hashBlock)}
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		c.Skipped = "openssl not found: install openssl for the hash ceiling"
+		return []Ceiling{c}
+	}
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, openssl, "speed", "-evp", "sha256", "-bytes", strconv.Itoa(hashBlock), "-seconds", "1").CombinedOutput()
+	c.Probe = time.Since(start)
+	if err != nil {
+		c.Skipped = fmt.Sprintf("openssl speed failed: %v", err)
+		return []Ceiling{c}
+	}
+	if c.Value, err = parseOpensslSpeed(out); err != nil {
+		c.Skipped = err.Error()
+		return []Ceiling{c}
+	}
+	if v, _ := exec.CommandContext(ctx, openssl, "version").Output(); len(strings.Fields(string(v))) >= 2 {
+		c.Method += " (" + strings.Join(strings.Fields(string(v))[:2], " ") + ")" // "OpenSSL 3.0.19"
+	}
+	return perCore(c, cores, "SHA-256 shares nothing between cores")
+}
+
+// parseOpensslSpeed reads the bytes per second from the result table of
+// openssl speed, whose last line is "sha256   1577189.38k" (thousands of
+// bytes per second; OpenSSL 1.1 and 3 alike, "SHA256" in some builds).
+func parseOpensslSpeed(out []byte) (float64, error) {
+	var value float64
+	found := false
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 2 || !strings.EqualFold(f[0], "sha256") || !strings.HasSuffix(f[1], "k") {
+			continue
+		}
+		k, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "k"), 64)
+		if err != nil || k <= 0 {
+			return 0, fmt.Errorf("openssl speed: bad figure %q", sc.Text())
+		}
+		value, found = k*1000, true
+	}
+	if !found {
+		return 0, fmt.Errorf("openssl speed: no sha256 line in its output")
+	}
+	return value, nil
+}
+
+// matmulCeilings derive the peak FP64 rate from the CPU's flags and clock.
+// Nothing is measured: it is the number no FP64 code can beat, and gonum's
+// kernels (SSE2) reach a fraction of it by design.
+func matmulCeilings(cores int) []Ceiling {
+	c := Ceiling{Kernel: "matmul", Source: "fp64-peak", Cores: 1, Unit: "FLOP/s", Derived: true}
+	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
+	ghz, clockFrom := cpuClock(cpuinfo)
+	flops, flag := flopsPerCycle(cpuFlags(cpuinfo))
+	if ghz == 0 {
+		c.Skipped = "no CPU clock in /sys cpufreq or /proc/cpuinfo"
+		return []Ceiling{c}
+	}
+	c.Value = ghz * 1e9 * float64(flops)
+	c.Method = fmt.Sprintf("clock x FLOP/cycle = %.3g GHz (%s) x %d (%s), assumed, not measured; "+
+		"vCPUs that are SMT siblings share these pipes, and turbo or throttling moves the clock", ghz, clockFrom, flops, flag)
+	return perCore(c, cores, "peak FP64 of every vCPU at once")
+}
+
+// cpuClock returns the clock in GHz: the maximum from cpufreq when the
+// kernel exposes it, else the first "cpu MHz" of /proc/cpuinfo (on virtual
+// machines without cpufreq, the nominal clock).
+func cpuClock(cpuinfo []byte) (ghz float64, from string) {
+	if b, err := os.ReadFile("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"); err == nil {
+		if khz, err := strconv.ParseFloat(strings.TrimSpace(string(b)), 64); err == nil && khz > 0 {
+			return khz / 1e6, "cpufreq cpuinfo_max_freq"
+		}
+	}
+	if v, ok := cpuinfoField(cpuinfo, "cpu MHz"); ok {
+		if mhz, err := strconv.ParseFloat(v, 64); err == nil && mhz > 0 {
+			return mhz / 1e3, `/proc/cpuinfo "cpu MHz"`
+		}
+	}
+	return 0, ""
+}
+
+func cpuFlags(cpuinfo []byte) []string {
+	v, _ := cpuinfoField(cpuinfo, "flags")
+	return strings.Fields(v)
+}
+
+func cpuinfoField(cpuinfo []byte, key string) (string, bool) {
+	for line := range bytes.Lines(cpuinfo) {
+		k, v, ok := strings.Cut(string(line), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// flopsPerCycle returns the FP64 operations one core can retire per cycle
+// with the widest vector instructions its flags announce, assuming two
+// vector pipes (two FMA units for FMA, else one add and one multiply unit),
+// as on Intel cores since Haswell and AMD cores since Zen 2. An FMA counts
+// two operations per lane.
+func flopsPerCycle(flags []string) (int, string) {
+	has := func(f string) bool { return slices.Contains(flags, f) }
+	switch {
+	case has("avx512f"):
+		return 32, "avx512f: 2 FMA pipes x 8 lanes x 2"
+	case has("avx2") && has("fma"):
+		return 16, "avx2+fma: 2 FMA pipes x 4 lanes x 2"
+	case has("avx"):
+		return 8, "avx: 1 add + 1 multiply pipe x 4 lanes"
+	case has("sse2"):
+		return 4, "sse2: 1 add + 1 multiply pipe x 2 lanes"
+	}
+	return 2, "scalar: 1 add + 1 multiply"
+}
+
+// Memory probe sizes: the array is four times the effective last-level
+// cache of the machines we run on, so that random loads miss it; the
+// lanes are searchLanes of kernels/search.go, the loads the kernel keeps in
+// flight.
+const (
+	probeBytes = 64 << 20
+	probeLine  = 64
+	probeLanes = 32
+)
+
+// searchCeilings probe memory with one goroutine and derive the search
+// kernel's ceiling from the probe.
+//
+// A query of the search kernel is bits.Len(keys) dependent loads (the count
+// Work().Bytes uses), and the kernel interleaves searchLanes = 32 queries so
+// that 32 loads are in flight. The probe chases 32 independent pointer chains
+// through the array, which is exactly that access pattern without the
+// comparisons, and gives t32, the time per load with the misses overlapped as
+// far as the core can. The ceiling is then 1 / (bits.Len(keys) x t32)
+// queries per second per core. It assumes every step misses the cache; the
+// first levels of a binary search hit it, so keys that fit in the cache run
+// faster than this figure, and for them it is no bound.
+func searchCeilings(ctx context.Context, cores int, sizes []int) []Ceiling {
+	p := newMemProbe()
+	if ctx.Err() != nil {
+		return nil
+	}
+	runtime.LockOSThread() // one core for the whole probe
+	lat1, d1 := p.latency(1, 1<<19)
+	lat32, d32 := p.latency(probeLanes, 1<<16)
+	bw, dbw := p.bandwidth(200 * time.Millisecond)
+	runtime.UnlockOSThread()
+
+	chase := fmt.Sprintf("dependent loads through a random cycle over the cache lines of a %d MiB array", probeBytes>>20)
+	cs := []Ceiling{
+		{Kernel: "search", Source: "memory-latency", Lanes: 1, Cores: 1, Value: lat1, Unit: UnitLoad, Probe: d1,
+			Method: chase + ", one chain: the latency of a miss"},
+		{Kernel: "search", Source: "memory-latency", Lanes: probeLanes, Cores: 1, Value: lat32, Unit: UnitLoad, Probe: d32,
+			Method: chase + fmt.Sprintf(", %d chains interleaved like the search kernel's lanes: time per load with misses overlapped", probeLanes)},
+		{Kernel: "search", Source: "memory-bandwidth", Cores: 1, Value: bw, Unit: "B/s", Probe: dbw,
+			Method: fmt.Sprintf("sequential read of the %d MiB array by one goroutine, 8 words per iteration", probeBytes>>20)},
+	}
+	for _, keys := range sizes {
+		steps := bits.Len(uint(keys))
+		c := Ceiling{Kernel: "search", Source: "memory-probe", Size: keys, Cores: 1, Unit: "queries/s", Derived: true,
+			Value:  1e9 / (float64(steps) * lat32),
+			Method: fmt.Sprintf("1 / (%d loads per query x %.3g ns per load with %d in flight): every step assumed to miss the cache", steps, lat32, probeLanes)}
+		cs = append(cs, perCore(c, cores, "memory latency is per core while bandwidth is far from spent")...)
+	}
+	return cs
+}
+
+// memProbe is an array whose cache lines form one random cycle: the first
+// word of each line holds the index of the next line's first word.
+type memProbe struct {
+	words []uint64
+	order []uint32 // the lines in cycle order, to start chains evenly apart
+}
+
+func newMemProbe() *memProbe {
+	lines := probeBytes / probeLine
+	per := probeLine / 8
+	p := &memProbe{words: make([]uint64, probeBytes/8), order: make([]uint32, lines)}
+	for i := range p.order {
+		p.order[i] = uint32(i)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(lines, func(i, j int) { p.order[i], p.order[j] = p.order[j], p.order[i] })
+	for i, line := range p.order {
+		next := p.order[(i+1)%lines]
+		p.words[int(line)*per] = uint64(next) * uint64(per)
+	}
+	return p
+}
+
+// latency chases lanes chains for steps steps each and returns the time per
+// load in ns and the time it took.
+func (p *memProbe) latency(lanes, steps int) (float64, time.Duration) {
+	var pos [probeLanes]uint64
+	per := uint64(probeLine / 8)
+	for l := range lanes {
+		pos[l] = uint64(p.order[l*len(p.order)/lanes]) * per
+	}
+	words := p.words
+	start := time.Now()
+	if lanes == 1 {
+		x := pos[0]
+		for range steps {
+			x = words[x]
+		}
+		pos[0] = x
+	} else {
+		for range steps {
+			for l := range lanes {
+				pos[l] = words[pos[l]]
+			}
+		}
+	}
+	took := time.Since(start)
+	runtime.KeepAlive(pos) // the loads are the point: keep their results live
+	return float64(took.Nanoseconds()) / float64(lanes*steps), took
+}
+
+// bandwidth reads the array from start to end until at least d has passed
+// and returns bytes per second and the time it took.
+func (p *memProbe) bandwidth(d time.Duration) (float64, time.Duration) {
+	words := p.words
+	var total uint64
+	var bytesRead float64
+	start := time.Now()
+	for time.Since(start) < d {
+		var s0, s1, s2, s3, s4, s5, s6, s7 uint64
+		for i := 0; i+8 <= len(words); i += 8 {
+			w := words[i : i+8 : i+8]
+			s0 += w[0]
+			s1 += w[1]
+			s2 += w[2]
+			s3 += w[3]
+			s4 += w[4]
+			s5 += w[5]
+			s6 += w[6]
+			s7 += w[7]
+		}
+		total += s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7
+		bytesRead += float64(len(words) * 8)
+	}
+	took := time.Since(start)
+	runtime.KeepAlive(total)
+	return bytesRead / took.Seconds(), took
+}
+
+// WriteCeilings writes ceilings as benchmark result lines with their unit
+// metadata, each followed by a comment line that says how it was obtained;
+// a skipped ceiling is a comment line only. It is meant to follow
+// WriteResults in the same file: it writes no configuration lines, so the
+// results inherit the file's.
+func WriteCeilings(w io.Writer, cs []Ceiling) error {
+	var buf bytes.Buffer
+	bw := benchfmt.NewWriter(&buf)
+	var units []string
+	for _, c := range cs {
+		if c.Skipped == "" && !slices.Contains(units, c.Unit) {
+			units = append(units, c.Unit)
+		}
+	}
+	for _, u := range units {
+		better := "higher"
+		if u == UnitLoad {
+			better = "lower"
+		}
+		if err := bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"}, OrigUnit: u, Value: better}); err != nil {
+			return err
+		}
+	}
+	for _, c := range cs {
+		if c.Skipped != "" {
+			fmt.Fprintf(&buf, "# ceiling Benchmark%s: skipped: %s\n", c.Name(), c.Skipped)
+			continue
+		}
+		res := &benchfmt.Result{Name: benchfmt.Name(c.Name()), Iters: 1,
+			Values: []benchfmt.Value{{Value: c.Value, Unit: c.Unit}}}
+		if err := bw.Write(res); err != nil {
+			return err
+		}
+		how := "measured"
+		if c.Derived {
+			how = "derived"
+		} else if c.Probe > 0 {
+			how = fmt.Sprintf("measured in %v", c.Probe.Round(time.Millisecond))
+		}
+		fmt.Fprintf(&buf, "# ceiling Benchmark%s: %s: %s\n", c.Name(), how, c.Method)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}

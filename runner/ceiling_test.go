@@ -1,0 +1,136 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/corescale/corescale/kernels"
+)
+
+func TestParseOpensslSpeedReadsTheResultTable(t *testing.T) {
+	out := `Doing sha256 for 1s on 16384 size blocks: 96265 sha256's in 1.00s
+version: 3.0.19
+The 'numbers' are in 1000s of bytes per second processed.
+type          16384 bytes
+sha256         1577189.38k
+`
+	got, err := parseOpensslSpeed([]byte(out))
+	if err != nil || got != 1577189.38e3 {
+		t.Errorf("parseOpensslSpeed = %v, %v; want 1.57718938e9", got, err)
+	}
+	if _, err := parseOpensslSpeed([]byte("Doing sha256 for 1s\n")); err == nil {
+		t.Error("parseOpensslSpeed without a table: no error")
+	}
+}
+
+func TestFlopsPerCycleTakesTheWidestVectors(t *testing.T) {
+	for _, tt := range []struct {
+		flags string
+		want  int
+	}{
+		{"fpu sse2 avx avx2 fma avx512f", 32},
+		{"fpu sse2 avx avx2 fma", 16},
+		{"fpu sse2 avx avx2", 8}, // AVX2 without FMA: adds and multiplies
+		{"fpu sse2 avx", 8},
+		{"fpu sse2", 4},
+		{"fpu", 2},
+	} {
+		if got, _ := flopsPerCycle(strings.Fields(tt.flags)); got != tt.want {
+			t.Errorf("flopsPerCycle(%s) = %d, want %d", tt.flags, got, tt.want)
+		}
+	}
+}
+
+func TestCeilingsWithoutOpensslSkipTheHashCeiling(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	cs, err := Ceilings(context.Background(), []kernels.Params{{Kernel: "hash", Shape: "uniform", Size: 1 << 20, Chunks: 4, Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Skipped == "" || !strings.Contains(cs[0].Skipped, "openssl not found") {
+		t.Fatalf("Ceilings without openssl = %+v, want one skipped hash ceiling", cs)
+	}
+	var buf bytes.Buffer
+	if err := WriteCeilings(&buf, cs); err != nil {
+		t.Fatal(err)
+	}
+	if s := buf.String(); !strings.HasPrefix(s, "# ceiling BenchmarkCeiling/kernel=hash/source=openssl-sha256/cores=1: skipped: openssl not found") {
+		t.Errorf("written: %q", s)
+	}
+}
+
+func TestCeilingsAreResultLinesAfterTheSamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures for about 1.5 s")
+	}
+	configs := []kernels.Params{
+		{Kernel: "hash", Shape: "uniform", Size: 1 << 20, Chunks: 4, Seed: 1},
+		{Kernel: "matmul", Shape: "square", Size: 64, Chunks: 4, Seed: 1},
+		{Kernel: "search", Shape: "uniform", Size: 1 << 22, Chunks: 4, Seed: 1},
+	}
+	cs, err := Ceilings(context.Background(), configs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		t.Logf("%s: %.4g %s (%s)%s", c.Name(), c.Value, c.Unit, c.Method, c.Skipped)
+		seen[c.Kernel+"/"+c.Source] = true
+		if c.Skipped == "" && !(c.Value > 0) {
+			t.Errorf("%s = %v", c.Name(), c.Value)
+		}
+	}
+	for _, want := range []string{"hash/openssl-sha256", "matmul/fp64-peak", "search/memory-latency", "search/memory-bandwidth", "search/memory-probe"} {
+		if !seen[want] {
+			t.Errorf("no %s ceiling", want)
+		}
+	}
+
+	// Appended to a result file, the ceilings read back as results with
+	// the file's configuration.
+	var buf bytes.Buffer
+	sample := Sample{
+		Cell:   Cell{Params: configs[0], Strategy: "serial", Workers: 1},
+		Work:   kernels.Work{Amount: 1 << 20, Unit: "B"},
+		Timing: Timing{Wall: time.Millisecond, Busy: []time.Duration{time.Millisecond}},
+	}
+	if err := WriteResults(&buf, []Config{{"cpu", "test"}}, Outcome{Samples: []Sample{sample}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCeilings(&buf, cs); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("result file:\n%s", buf.String())
+	r := benchfmt.NewReader(&buf, "ceilings.txt")
+	results, better := 0, map[string]string{}
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Errorf("%v", rec)
+		case *benchfmt.UnitMetadata:
+			better[rec.OrigUnit] = rec.Value
+		case *benchfmt.Result:
+			if rec.Name.String() == sample.Cell.Name() {
+				continue
+			}
+			results++
+			if cpu := rec.GetConfig("cpu"); cpu != "test" {
+				t.Errorf("%s: cpu %q, want the file's", rec.Name, cpu)
+			}
+			if base, _ := rec.Name.Parts(); string(base) != "Ceiling" {
+				t.Errorf("result %s is not a ceiling", rec.Name)
+			}
+		}
+	}
+	if results == 0 {
+		t.Error("no results read back")
+	}
+	if better[UnitLoad] != "lower" || better["queries/s"] != "higher" {
+		t.Errorf("unit metadata %v", better)
+	}
+}

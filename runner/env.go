@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is what a sweep records about the machine it ran on, and what it
+// should warn about before it starts.
+type Env struct {
+	Config   []Config
+	Warnings []string
+	Host     string
+	Commit   string
+}
+
+// CheckEnv reads the machine's state: CPU model and count, the cgroup CPU
+// quota (containers often allow fewer CPUs than they show), GOMAXPROCS, the
+// load average and the frequency governor where readable, the Go version
+// and the commit of the code.
+func CheckEnv() Env {
+	var e Env
+	add := func(k, v string) { e.Config = append(e.Config, Config{k, v}) }
+	warn := func(format string, args ...any) { e.Warnings = append(e.Warnings, fmt.Sprintf(format, args...)) }
+
+	ncpu, procs := runtime.NumCPU(), runtime.GOMAXPROCS(0)
+	e.Host, _ = os.Hostname()
+	e.Commit = Commit()
+	add("goos", runtime.GOOS)
+	add("goarch", runtime.GOARCH)
+	add("cpu", cpuModel())
+	add("ncpu", strconv.Itoa(ncpu))
+	add("gomaxprocs", strconv.Itoa(procs))
+	if procs < ncpu {
+		warn("GOMAXPROCS is %d of %d CPUs: goroutine strategies cannot use them all", procs, ncpu)
+	}
+	quota := "none"
+	if q, ok := cgroupQuota(); ok {
+		quota = strconv.FormatFloat(q, 'f', 2, 64)
+		if q < float64(ncpu) {
+			warn("the cgroup CPU quota allows %.2f CPUs of the %d this machine shows: more workers than that only queue", q, ncpu)
+		}
+	}
+	add("cpu-quota", quota)
+	if load, ok := loadAverage(); ok {
+		add("loadavg", strconv.FormatFloat(load, 'f', 2, 64))
+		if load > 0.25*float64(ncpu) {
+			warn("load average %.2f at start: other work competes for the %d CPUs and will blur the results", load, ncpu)
+		}
+	}
+	governor := "unknown"
+	if b, err := os.ReadFile("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"); err == nil {
+		governor = strings.TrimSpace(string(b))
+		if governor != "performance" {
+			warn("CPU frequency governor is %q, not \"performance\": clock changes add noise", governor)
+		}
+	}
+	add("governor", governor)
+	add("go", runtime.Version())
+	add("commit", e.Commit)
+	add("host", e.Host)
+	add("date", time.Now().UTC().Format(time.RFC3339))
+	return e
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// cgroupQuota returns the CPUs that cgroup v2 allows this process, if limited.
+func cgroupQuota() (float64, bool) {
+	b, err := os.ReadFile("/sys/fs/cgroup/cpu.max")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 || f[0] == "max" {
+		return 0, false
+	}
+	q, err1 := strconv.ParseFloat(f[0], 64)
+	p, err2 := strconv.ParseFloat(f[1], 64)
+	if err1 != nil || err2 != nil || p <= 0 {
+		return 0, false
+	}
+	return q / p, true
+}
+
+func loadAverage() (float64, bool) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
+
+// Commit returns the commit the running binary was built from (from its
+// build information, or else from git in the working directory), with
+// "-dirty" when the tree had changes, or "unknown".
+func Commit() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		var rev, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if modified == "true" {
+				rev += "-dirty"
+			}
+			return rev
+		}
+	}
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += "-dirty"
+	}
+	return rev
+}

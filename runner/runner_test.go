@@ -1,0 +1,428 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/runner/procpool"
+)
+
+var scheds = []procpool.Sched{procpool.Dynamic, procpool.Static}
+
+func smallParams(t *testing.T) []kernels.Params {
+	t.Helper()
+	var ps []kernels.Params
+	for _, name := range kernels.Names() {
+		info, _ := kernels.Lookup(name)
+		for _, shape := range info.Shapes {
+			p, err := kernels.Defaults(name, "small")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Shape = shape
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func newWorkload(t *testing.T, p kernels.Params) *Workload {
+	t.Helper()
+	w, err := NewWorkload(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func TestEveryStrategyAndSchedGivesTheReferenceOutputs(t *testing.T) {
+	for _, p := range smallParams(t) {
+		w := newWorkload(t, p)
+		for _, name := range Strategies() {
+			for workers := 1; workers <= 4; workers++ {
+				if name == "serial" && workers > 1 {
+					continue
+				}
+				s, err := NewStrategy(name, w, workers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, sched := range scheds {
+					cell := Cell{Params: p, Strategy: name, Sched: sched, Workers: workers}
+					t.Run(cell.Name(), func(t *testing.T) {
+						timing, err := Measure(context.Background(), s, w, sched)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(timing.Busy) != workers || timing.Wall <= 0 {
+							t.Errorf("timing %+v: want %d busy times and a wall time", timing, workers)
+						}
+					})
+				}
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	}
+}
+
+// skipper is a strategy that forgets one chunk.
+type skipper struct{ w *Workload }
+
+func (s skipper) Run(context.Context, procpool.Sched) (Timing, error) {
+	for i := 1; i < s.w.Chunks(); i++ {
+		s.w.chunk(i)
+	}
+	return Timing{Wall: time.Millisecond, Busy: []time.Duration{time.Millisecond}}, nil
+}
+func (skipper) Close() error { return nil }
+
+func TestMeasureRejectsARunThatSkipsAChunk(t *testing.T) {
+	for _, p := range smallParams(t) {
+		w := newWorkload(t, p)
+		good, _ := NewStrategy("serial", w, 1)
+		if _, err := Measure(context.Background(), good, w, procpool.Dynamic); err != nil {
+			t.Fatal(err)
+		}
+		// The outputs are right now; a run that skips chunk 0 must
+		// still fail, because Measure poisons them first.
+		if _, err := Measure(context.Background(), skipper{w}, w, procpool.Dynamic); err == nil || !strings.Contains(err.Error(), "wrong output") {
+			t.Errorf("%v: a run that skipped chunk 0 gave %v, want a wrong-output error", p, err)
+		}
+	}
+}
+
+func TestGoroutineStrategyReportsAPanickingChunk(t *testing.T) {
+	w := newWorkload(t, smallParams(t)[0])
+	w.chunk = func(i int) {
+		if i == 3 {
+			panic("chunk 3 is cursed")
+		}
+	}
+	s, _ := NewStrategy("goroutines", w, 2)
+	if _, err := s.Run(context.Background(), procpool.Dynamic); err == nil || !strings.Contains(err.Error(), "chunk 3 is cursed") {
+		t.Errorf("Run gave %v, want the panic", err)
+	}
+}
+
+func TestCheckStrategyRefusesBadWorkerCounts(t *testing.T) {
+	tests := []struct {
+		name    string
+		workers int
+		want    string
+	}{
+		{"fibers", 2, `unknown strategy "fibers"`},
+		{"goroutines", 0, "workers 0"},
+		{"goroutines", -3, "workers -3"},
+		{"procpool", MaxWorkers + 1, fmt.Sprintf("workers %d", MaxWorkers+1)},
+		{"serial", 2, "serial runs 1 worker"},
+	}
+	for _, tt := range tests {
+		err := CheckStrategy(tt.name, tt.workers)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("CheckStrategy(%q, %d) = %v, want %q", tt.name, tt.workers, err, tt.want)
+		}
+	}
+}
+
+func TestPlanRunsSerialOnlyAtOneWorker(t *testing.T) {
+	p := kernels.Params{Kernel: "hash", Shape: "uniform", Size: 1 << 20, Chunks: 8}
+	plan := Plan{Configs: []kernels.Params{p}, Strategies: []string{"serial", "goroutines"}, Scheds: scheds, Workers: []int{2, 4}}
+	var names []string
+	for _, c := range plan.Cells() {
+		names = append(names, fmt.Sprintf("%s/%d/%v", c.Strategy, c.Workers, c.Sched))
+	}
+	want := "serial/1/dynamic serial/1/static goroutines/2/dynamic goroutines/2/static goroutines/4/dynamic goroutines/4/static"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("cells %s\nwant  %s", got, want)
+	}
+}
+
+func TestSweepTakesTheAskedSamplesOfEveryCell(t *testing.T) {
+	plan := Plan{
+		Configs:    smallParams(t)[:2],
+		Strategies: Strategies(),
+		Scheds:     scheds,
+		Workers:    []int{1, 2},
+		Count:      3,
+		Warmup:     1,
+	}
+	out, err := Sweep(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, s := range out.Samples {
+		counts[s.Cell.Name()]++
+	}
+	for _, c := range plan.Cells() {
+		if counts[c.Name()] != 3 {
+			t.Errorf("%s: %d samples, want 3", c.Name(), counts[c.Name()])
+		}
+	}
+	if len(out.Startups) != 2*2 { // procpool at 1 and 2 workers, per config
+		t.Errorf("%d start-ups recorded, want 4", len(out.Startups))
+	}
+	if out.Interrupted || len(out.Unconverged) != 0 {
+		t.Errorf("outcome %+v", out)
+	}
+}
+
+func TestAdaptiveSweepTakesAtLeastSixSamples(t *testing.T) {
+	plan := Plan{
+		Configs:    smallParams(t)[:1],
+		Strategies: []string{"serial", "goroutines"},
+		Scheds:     scheds[:1],
+		Workers:    []int{1, 2},
+		Precision:  0.02,
+		Budget:     50 * time.Millisecond,
+	}
+	out, err := Sweep(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, s := range out.Samples {
+		counts[s.Cell.Name()]++
+	}
+	for name, n := range counts {
+		if n < MinAdaptive {
+			t.Errorf("%s: %d samples, want at least %d", name, n, MinAdaptive)
+		}
+	}
+	if len(counts) != 3 {
+		t.Errorf("%d cells sampled, want 3", len(counts))
+	}
+}
+
+func TestInterruptedSweepKeepsWholeRoundsOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	plan := Plan{
+		Configs:    smallParams(t)[:1],
+		Strategies: []string{"serial", "goroutines", "procpool"},
+		Scheds:     scheds,
+		Workers:    []int{1, 2},
+		Count:      1000,
+		Progress: func(p Progress) {
+			if p.Samples >= 20 {
+				cancel()
+			}
+		},
+	}
+	out, err := Sweep(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := len(plan.Cells())
+	if !out.Interrupted || len(out.Samples) == 0 || len(out.Samples)%cells != 0 {
+		t.Errorf("interrupted=%v with %d samples, want whole rounds of %d", out.Interrupted, len(out.Samples), cells)
+	}
+}
+
+func TestSweepRefusesABadPlan(t *testing.T) {
+	p := smallParams(t)[0]
+	tests := []struct {
+		name string
+		plan Plan
+		want string
+	}{
+		{"empty", Plan{}, "nothing to measure"},
+		{"bad kernel", Plan{Configs: []kernels.Params{{Kernel: "fft"}}, Strategies: []string{"serial"}, Scheds: scheds, Workers: []int{1}, Count: 1}, "fft"},
+		{"zero workers", Plan{Configs: []kernels.Params{p}, Strategies: []string{"goroutines"}, Scheds: scheds, Workers: []int{0}, Count: 1}, "workers 0"},
+		{"no budget", Plan{Configs: []kernels.Params{p}, Strategies: []string{"serial"}, Scheds: scheds, Workers: []int{1}}, "budget"},
+	}
+	for _, tt := range tests {
+		if _, err := Sweep(context.Background(), tt.plan); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Sweep gave %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestWeakScalingGrowsTheWorkWithTheWorkers(t *testing.T) {
+	p, _ := kernels.Defaults("matmul", "small")
+	plan := Plan{Configs: []kernels.Params{p}, Strategies: []string{"goroutines"}, Scheds: scheds[:1], Workers: []int{1, 2, 4}, Count: 1, Weak: true}
+	out, err := Sweep(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := map[int]float64{}
+	for _, s := range out.Samples {
+		work[s.Cell.Workers] = s.Work.Amount
+	}
+	for _, w := range []int{2, 4} {
+		if r := work[w] / work[1]; r < 0.97*float64(w) || r > 1.03*float64(w) {
+			t.Errorf("%d workers did %.2fx the work of one", w, r)
+		}
+	}
+}
+
+func syntheticOutcome() Outcome {
+	p := kernels.Params{Kernel: "hash", Shape: "uniform", Size: 64 << 20, Chunks: 64, Seed: 1}
+	work := kernels.Work{Amount: 64 << 20, Unit: "B"}
+	var out Outcome
+	for _, s := range []string{"serial", "goroutines", "procpool"} {
+		for _, workers := range []int{1, 2, 4} {
+			if s == "serial" && workers > 1 {
+				continue
+			}
+			for i := range 6 {
+				wall := time.Duration(40e6/workers + 1e5*i)
+				busy := make([]time.Duration, workers)
+				for j := range busy {
+					busy[j] = wall * 9 / 10
+				}
+				out.Samples = append(out.Samples, Sample{Cell: Cell{Params: p, Strategy: s, Sched: procpool.Dynamic, Workers: workers}, Work: work, Timing: Timing{Wall: wall, Busy: busy}})
+			}
+		}
+	}
+	out.Startups = []Startup{{Cell: Cell{Params: p, Strategy: "procpool", Workers: 2}, Duration: 3 * time.Millisecond}}
+	out.Unconverged = []Convergence{{Cell: out.Samples[0].Cell, Samples: 100, HalfWidth: 0.031}}
+	return out
+}
+
+func TestResultsReadBackWithBenchfmt(t *testing.T) {
+	out := syntheticOutcome()
+	out.Interrupted = true
+	var b strings.Builder
+	if err := WriteResults(&b, []Config{{"goos", "linux"}, {"commit", "abc123"}}, out); err != nil {
+		t.Fatal(err)
+	}
+	r := benchfmt.NewReader(strings.NewReader(b.String()), "results.txt")
+	n := 0
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Fatalf("syntax error: %v", rec)
+		case *benchfmt.Result:
+			if rec.GetConfig("commit") != "abc123" || rec.GetConfig("interrupted") != "true" {
+				t.Errorf("%s lacks the configuration", rec.Name.Full())
+			}
+			if n < len(out.Samples) {
+				s := out.Samples[n]
+				if got := string(rec.Name.Full()); got != "Hash/shape=uniform/size=64Mi/strategy="+s.Cell.Strategy+fmt.Sprintf("/sched=dynamic/workers=%d", s.Cell.Workers) {
+					t.Errorf("sample %d named %s", n, got)
+				}
+				sec, _ := rec.Value("sec/op")
+				bps, _ := rec.Value("B/s")
+				if want := s.Timing.Wall.Seconds(); math.Abs(sec/want-1) > 1e-12 || math.Abs(bps/(s.Work.Amount/want)-1) > 1e-12 {
+					t.Errorf("sample %d: %g sec/op, %g B/s; want %g and %g", n, sec, bps, want, s.Work.Amount/want)
+				}
+				if _, ok := rec.Value("busy-max-sec/op"); !ok {
+					t.Errorf("sample %d has no busy-max-sec/op", n)
+				}
+			}
+			n++
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(out.Samples)+len(out.Startups) {
+		t.Errorf("read %d results, wrote %d", n, len(out.Samples)+len(out.Startups))
+	}
+	if r.Units().GetBetter("B/s") != 1 || r.Units().GetBetter("busy-max-sec/op") != -1 {
+		t.Error("unit metadata lost")
+	}
+	if !strings.Contains(b.String(), "# not converged: BenchmarkHash") {
+		t.Error("unconverged cells not listed")
+	}
+}
+
+func TestBenchstatReadsResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds benchstat")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	path := filepath.Join(t.TempDir(), "results.txt")
+	if err := WriteFileAtomic(path, func(w io.Writer) error { return WriteResults(w, nil, syntheticOutcome()) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		col  string
+		want []string
+	}{
+		{"/strategy", []string{"serial", "goroutines", "procpool"}},
+		{"/workers", []string{"1", "2", "4"}},
+	} {
+		cmd := exec.Command("go", "tool", "benchstat", "-col", tt.col, "-filter", ".name:Hash", path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("benchstat -col %s: %v\n%s", tt.col, err, out)
+		}
+		header := ""
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, "│") && strings.Contains(line, tt.want[0]) {
+				header = line
+				break
+			}
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(header, w) {
+				t.Errorf("benchstat -col %s header %q lacks %q\n%s", tt.col, header, w, out)
+			}
+		}
+	}
+}
+
+func TestWriteFileAtomicLeavesNothingWhenTheWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	boom := errors.New("boom")
+	if err := WriteFileAtomic(path, func(w io.Writer) error {
+		io.WriteString(w, "half a file")
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("got %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("left %v behind", entries)
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	for n, want := range map[int]string{128: "128", 512: "512", 1024: "1024", 645: "645", 1 << 16: "64Ki", 1 << 22: "4Mi", 64 << 20: "64Mi", 100_003: "100003"} {
+		if got := FormatSize(n); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestResolveBuildsTheSameChunksAsTheParent(t *testing.T) {
+	p := smallParams(t)[0]
+	w := newWorkload(t, p)
+	chunk, err := Resolve([]byte(p.String()), w.region.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.poison()
+	for i := range w.Chunks() {
+		chunk(i)
+	}
+	if err := w.Verify(); err != nil {
+		t.Error(err)
+	}
+	if _, err := Resolve([]byte(p.String()), w.region.Bytes()[:10]); err == nil {
+		t.Error("Resolve accepted a region too small for the kernel")
+	}
+	if _, err := Resolve([]byte("nonsense"), w.region.Bytes()); err == nil {
+		t.Error("Resolve accepted a malformed task")
+	}
+}

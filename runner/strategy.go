@@ -1,0 +1,234 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/corescale/corescale/runner/procpool"
+)
+
+// A Strategy runs every chunk of its workload once per Run. It is built for
+// one workload and one worker count, and reused across runs.
+type Strategy interface {
+	// Run runs the workload's chunks, dealt out by sched, and returns the
+	// wall time of the parallel section and each worker's busy time. It
+	// does not verify the outputs; the caller does.
+	Run(ctx context.Context, sched procpool.Sched) (Timing, error)
+	Close() error
+}
+
+// Timing is what a strategy measured in one run.
+type Timing struct {
+	Wall time.Duration   // the parallel section, from dispatch to the last worker done
+	Busy []time.Duration // per worker: time spent inside chunk functions
+}
+
+// A Starter is a strategy whose set-up is worth reporting (a process pool's
+// start-up). It is measured once and never included in Run's timings.
+type Starter interface {
+	Startup() time.Duration
+}
+
+type strategyDef struct {
+	build func(w *Workload, workers int) (Strategy, error)
+	// maxWorkers is the largest worker count that makes sense; 0 for no
+	// limit of the strategy's own.
+	maxWorkers int
+	// reference marks strategies that measure other tools for comparison
+	// (Python's), which run only when asked for.
+	reference bool
+}
+
+var strategies = map[string]strategyDef{
+	"serial":     {build: newSerial, maxWorkers: 1},
+	"goroutines": {build: newGoroutines},
+	"procpool":   {build: newProcpool},
+}
+
+// Strategies returns the names of corescale's own strategies, serial
+// first: what a sweep runs unless told otherwise.
+func Strategies() []string {
+	return strategyNames(false)
+}
+
+// ReferenceStrategies returns the names of the strategies that measure
+// other tools on the same workloads (Python's py-*), sorted.
+func ReferenceStrategies() []string {
+	return strategyNames(true)
+}
+
+func strategyNames(reference bool) []string {
+	var names []string
+	for name, def := range strategies {
+		if def.reference == reference {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		switch {
+		case a == b:
+			return 0
+		case a == "serial":
+			return -1
+		case b == "serial":
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
+// MaxWorkers bounds worker counts: more would be absurd on any machine we
+// know, and the process pool's control block has room for no more.
+const MaxWorkers = procpool.MaxWorkers
+
+// CheckStrategy reports whether a strategy of that name exists and can run
+// with the given number of workers.
+func CheckStrategy(name string, workers int) error {
+	def, ok := strategies[name]
+	if !ok {
+		return fmt.Errorf("runner: unknown strategy %q (have %s)", name, strings.Join(append(Strategies(), ReferenceStrategies()...), ", "))
+	}
+	if workers < 1 || workers > MaxWorkers {
+		return fmt.Errorf("runner: workers %d: want 1 to %d", workers, MaxWorkers)
+	}
+	if def.maxWorkers > 0 && workers > def.maxWorkers {
+		return fmt.Errorf("runner: strategy %s runs %d worker, not %d", name, def.maxWorkers, workers)
+	}
+	return nil
+}
+
+// NewStrategy builds the named strategy over w with the given workers.
+func NewStrategy(name string, w *Workload, workers int) (Strategy, error) {
+	if err := CheckStrategy(name, workers); err != nil {
+		return nil, err
+	}
+	return strategies[name].build(w, workers)
+}
+
+// inProcess runs chunks on goroutines of this process: one, on the caller's
+// goroutine, for serial; n new goroutines per run for goroutines, which is
+// what a Go programmer would write.
+type inProcess struct {
+	w       *Workload
+	workers int
+	spawn   bool
+}
+
+func newSerial(w *Workload, _ int) (Strategy, error) { return &inProcess{w: w, workers: 1}, nil }
+
+func newGoroutines(w *Workload, workers int) (Strategy, error) {
+	return &inProcess{w: w, workers: workers, spawn: true}, nil
+}
+
+func (s *inProcess) Close() error { return nil }
+
+func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
+	var next atomic.Int64
+	var stop atomic.Bool
+	busy := make([]time.Duration, s.workers)
+	errs := make([]error, s.workers)
+	chunks := s.w.Chunks()
+	work := func(w int) {
+		defer func() {
+			if r := recover(); r != nil {
+				errs[w] = fmt.Errorf("runner: worker %d: panic: %v\n\n%s", w, r, debug.Stack())
+				stop.Store(true)
+			}
+		}()
+		for i := range sched.Claim(&next, w, s.workers, chunks) {
+			if stop.Load() {
+				return
+			}
+			start := time.Now()
+			s.w.chunk(i)
+			busy[w] += time.Since(start)
+		}
+	}
+	done := context.AfterFunc(ctx, func() { stop.Store(true) })
+	defer done()
+
+	start := time.Now()
+	if s.spawn {
+		var wg sync.WaitGroup
+		for w := range s.workers {
+			wg.Go(func() { work(w) })
+		}
+		wg.Wait()
+	} else {
+		work(0)
+	}
+	wall := time.Since(start)
+
+	if err := ctx.Err(); err != nil {
+		return Timing{}, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return Timing{}, err
+		}
+	}
+	return Timing{Wall: wall, Busy: busy}, nil
+}
+
+// pooled runs chunks in a pool of worker processes over the workload's
+// region, started once and reused for every run.
+type pooled struct {
+	pool *procpool.Pool
+	job  procpool.Job
+}
+
+func newProcpool(w *Workload, workers int) (Strategy, error) {
+	pool, err := procpool.New(w.region, workers)
+	if err != nil {
+		return nil, err
+	}
+	return &pooled{pool: pool, job: procpool.Job{Task: w.task, Chunks: w.Chunks()}}, nil
+}
+
+func (s *pooled) Startup() time.Duration { return s.pool.Startup() }
+
+func (s *pooled) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
+	job := s.job
+	job.Sched = sched
+	res, err := s.pool.Run(ctx, job)
+	if err != nil {
+		return Timing{}, err
+	}
+	if len(res.Replaced) > 0 {
+		// The run itself went well on a replacement, but a worker died
+		// between runs: a measurement of this pool is not to be trusted
+		// without saying so.
+		return Timing{}, fmt.Errorf("%w; it died between runs and was replaced", res.Replaced[0])
+	}
+	t := Timing{Wall: res.Wall, Busy: make([]time.Duration, len(res.Workers))}
+	for i, w := range res.Workers {
+		t.Busy[i] = w.Busy
+	}
+	return t, nil
+}
+
+func (s *pooled) Close() error {
+	s.pool.Close()
+	return s.pool.Wait()
+}
+
+// Measure runs s once over w and verifies the outputs: a wrong output is an
+// error, never a timing.
+func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched) (Timing, error) {
+	w.poison()
+	t, err := s.Run(ctx, sched)
+	if err != nil {
+		return Timing{}, err
+	}
+	if err := w.Verify(); err != nil {
+		return Timing{}, fmt.Errorf("wrong output: %w", err)
+	}
+	return t, nil
+}
