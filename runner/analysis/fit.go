@@ -1,0 +1,167 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/optimize"
+	"gonum.org/v1/gonum/stat"
+)
+
+// MinFitPoints is the fewest worker counts a scaling law is fitted to: with
+// two, any one-parameter law fits exactly and says nothing.
+const MinFitPoints = 3
+
+// A Fit is a scaling law fitted to a curve's relative capacity
+// C(N) = X(N)/X(1), its throughput at N workers over its own throughput at
+// one worker.
+type Fit struct {
+	Law string // "Amdahl", "Gustafson" or "USL"
+	// Serial is the serial fraction: Amdahl's 1-p, Gustafson's s; for the
+	// USL, sigma (contention).
+	Serial float64
+	// Kappa is the USL's coherency cost (crosstalk between workers); 0
+	// for the other laws.
+	Kappa float64
+	// R2 is the coefficient of determination of the fit on C(N).
+	R2 float64
+	// Peak is the worker count at which the USL's throughput peaks,
+	// floor(sqrt((1-sigma)/kappa)), when kappa > 0; else 0.
+	Peak int
+}
+
+// Capacity returns the fitted relative capacity at n workers.
+func (f *Fit) Capacity(n float64) float64 {
+	switch f.Law {
+	case "Amdahl":
+		return amdahl(n, f.Serial)
+	case "Gustafson":
+		return n - f.Serial*(n-1)
+	}
+	return usl(n, f.Serial, f.Kappa)
+}
+
+func (f *Fit) String() string {
+	switch f.Law {
+	case "USL":
+		s := fmt.Sprintf("USL sigma=%.4f kappa=%.5f (R2 %.3f)", f.Serial, f.Kappa, f.R2)
+		if f.Peak > 0 {
+			s += fmt.Sprintf(", peak at %d workers", f.Peak)
+		}
+		return s
+	}
+	return fmt.Sprintf("%s serial fraction %.4f (R2 %.3f)", f.Law, f.Serial, f.R2)
+}
+
+func amdahl(n, s float64) float64 { return 1 / (s + (1-s)/n) }
+
+func usl(n, sigma, kappa float64) float64 {
+	return n / (1 + sigma*(n-1) + kappa*n*(n-1))
+}
+
+// errFewPoints reports data that cannot support a fit.
+func errFewPoints(n int) error {
+	return fmt.Errorf("%d worker counts: a fit needs at least %d", n, MinFitPoints)
+}
+
+// FitAmdahl fits Amdahl's law, C(N) = 1/(s + (1-s)/N), for strong scaling.
+// Rewritten as 1/C - 1/N = s(1 - 1/N), it is a regression through the origin
+// (the least-squares form of the Karp-Flatt metric).
+func FitAmdahl(n, c []float64) (*Fit, error) {
+	if len(n) < MinFitPoints {
+		return nil, errFewPoints(len(n))
+	}
+	x, y := make([]float64, len(n)), make([]float64, len(n))
+	for i := range n {
+		x[i], y[i] = 1-1/n[i], 1/c[i]-1/n[i]
+	}
+	_, s := stat.LinearRegression(x, y, nil, true)
+	f := &Fit{Law: "Amdahl", Serial: s}
+	f.R2 = rSquared(n, c, f.Capacity)
+	return f, nil
+}
+
+// FitGustafson fits Gustafson's law, C(N) = N - s(N - 1), for weak
+// scaling: N - C = s(N - 1), a regression through the origin.
+func FitGustafson(n, c []float64) (*Fit, error) {
+	if len(n) < MinFitPoints {
+		return nil, errFewPoints(len(n))
+	}
+	x, y := make([]float64, len(n)), make([]float64, len(n))
+	for i := range n {
+		x[i], y[i] = n[i]-1, n[i]-c[i]
+	}
+	_, s := stat.LinearRegression(x, y, nil, true)
+	f := &Fit{Law: "Gustafson", Serial: s}
+	f.R2 = rSquared(n, c, f.Capacity)
+	return f, nil
+}
+
+// FitUSL fits the Universal Scalability Law,
+// C(N) = N / (1 + sigma(N-1) + kappa N(N-1)), with sigma, kappa >= 0.
+// Gunther's linearisation N/C - 1 = sigma(N-1) + kappa N(N-1) gives a start;
+// Nelder-Mead (gonum/optimize) then minimises the squared error in C itself,
+// over sigma = a^2 and kappa = b^2 so that neither goes negative.
+func FitUSL(n, c []float64) (*Fit, error) {
+	if len(n) < MinFitPoints {
+		return nil, errFewPoints(len(n))
+	}
+	sigma0, kappa0 := uslLinear(n, c)
+	loss := func(x []float64) float64 {
+		var sum float64
+		for i := range n {
+			d := usl(n[i], x[0]*x[0], x[1]*x[1]) - c[i]
+			sum += d * d
+		}
+		return sum
+	}
+	init := []float64{math.Sqrt(max(sigma0, 1e-6)), math.Sqrt(max(kappa0, 1e-8))}
+	res, err := optimize.Minimize(optimize.Problem{Func: loss}, init, &optimize.Settings{
+		Converger: &optimize.FunctionConverge{Absolute: 1e-14, Iterations: 200},
+	}, &optimize.NelderMead{})
+	if err != nil && res == nil {
+		return nil, fmt.Errorf("analysis: USL fit: %w", err)
+	}
+	f := &Fit{Law: "USL", Serial: res.X[0] * res.X[0], Kappa: res.X[1] * res.X[1]}
+	if f.Kappa > 1e-9 {
+		f.Peak = int(math.Floor(math.Sqrt((1 - f.Serial) / f.Kappa)))
+	} else {
+		f.Kappa = 0
+	}
+	f.R2 = rSquared(n, c, f.Capacity)
+	return f, nil
+}
+
+// uslLinear solves Gunther's linearised USL by least squares: with
+// x = N-1 and y = N/C - 1, y = sigma x + kappa x(x+1).
+func uslLinear(n, c []float64) (sigma, kappa float64) {
+	var a11, a12, a22, b1, b2 float64
+	for i := range n {
+		x1, x2 := n[i]-1, n[i]*(n[i]-1)
+		y := n[i]/c[i] - 1
+		a11 += x1 * x1
+		a12 += x1 * x2
+		a22 += x2 * x2
+		b1 += x1 * y
+		b2 += x2 * y
+	}
+	det := a11*a22 - a12*a12
+	if det == 0 {
+		return 0, 0
+	}
+	return (b1*a22 - b2*a12) / det, (a11*b2 - a12*b1) / det
+}
+
+func rSquared(n, c []float64, model func(float64) float64) float64 {
+	mean := stat.Mean(c, nil)
+	var ssRes, ssTot float64
+	for i := range n {
+		d := c[i] - model(n[i])
+		ssRes += d * d
+		ssTot += (c[i] - mean) * (c[i] - mean)
+	}
+	if ssTot == 0 {
+		return 1
+	}
+	return 1 - ssRes/ssTot
+}

@@ -1,0 +1,486 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+)
+
+// A Report is everything corescale says about a set of result files.
+type Report struct {
+	Set      *Set
+	Scalings []*Scaling
+	// Benchstat holds benchstat's own tables of the files, or why there
+	// are none.
+	Benchstat []BenchstatTable
+}
+
+// A BenchstatTable is the output of one benchstat invocation.
+type BenchstatTable struct {
+	Title string
+	Args  []string
+	Text  string // benchstat's output, or the error that prevented it
+}
+
+// NewReport analyses a set. benchstat's tables are added by
+// AddBenchstat, which needs the files on disk and the go command.
+func NewReport(s *Set) *Report {
+	return &Report{Set: s, Scalings: Analyze(s)}
+}
+
+// AddBenchstat runs the benchstat command pinned by the module (go tool
+// benchstat) on the report's files: -col /strategy per worker count, and
+// -col /workers per strategy, on time per run. dir is where to run it: the
+// module's directory.
+func (r *Report) AddBenchstat(dir string) {
+	var paths []string
+	for _, f := range r.Set.Files {
+		p, err := filepath.Abs(f.Path)
+		if err != nil {
+			p = f.Path
+		}
+		paths = append(paths, p)
+	}
+	filter := `.unit:sec/op -.name:Startup`
+	for _, t := range []BenchstatTable{
+		{Title: "Strategies side by side, one table per worker count", Args: []string{"-filter", filter, "-table", ".config,/workers", "-col", "/strategy"}},
+		{Title: "Worker counts side by side, one table per strategy", Args: []string{"-filter", filter, "-table", ".config,/strategy", "-col", "/workers@num"}},
+	} {
+		cmd := exec.Command("go", append(append([]string{"tool", "benchstat"}, t.Args...), paths...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		t.Text = string(out)
+		if err != nil {
+			t.Text = fmt.Sprintf("(go tool benchstat failed: %v)\n%s", err, out)
+		}
+		r.Benchstat = append(r.Benchstat, t)
+	}
+}
+
+// WriteText writes the report for a terminal.
+func (r *Report) WriteText(w io.Writer) error {
+	return r.write(w, FormatText, nil)
+}
+
+// WriteDir writes report.md and its charts (PNG) into dir, creating it.
+func (r *Report) WriteDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	charts, err := r.charts(dir)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := r.write(&b, FormatMarkdown, charts); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.md"), b.Bytes(), 0o644)
+}
+
+// charts draws a speedup and an efficiency chart per kernel configuration
+// (across files) and returns their file names by configuration title.
+func (r *Report) charts(dir string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, group := range r.groups() {
+		ch := &chart{title: group[0].Config.String(), ncpu: r.Set.Files[group[0].Config.File].NCPU()}
+		for _, sc := range group {
+			ch.scalings = append(ch.scalings, sc)
+			label := ""
+			if len(r.Set.Files) > 1 {
+				label = r.Set.Files[sc.Config.File].Label
+			}
+			ch.labels = append(ch.labels, label)
+		}
+		base := strings.NewReplacer("/", "-", "=", "").Replace(ch.title)
+		for _, kind := range []struct {
+			name string
+			draw func(string) error
+		}{{"speedup", ch.speedup}, {"efficiency", ch.efficiency}} {
+			name := base + "-" + kind.name + ".png"
+			if err := kind.draw(filepath.Join(dir, name)); err != nil {
+				return nil, err
+			}
+			out[ch.title] = append(out[ch.title], name)
+		}
+	}
+	return out, nil
+}
+
+// groups gathers the scalings of one kernel configuration from every file.
+func (r *Report) groups() [][]*Scaling {
+	var order []string
+	groups := map[string][]*Scaling{}
+	for _, sc := range r.Scalings {
+		key := sc.Config.String()
+		if groups[key] == nil {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], sc)
+	}
+	var out [][]*Scaling
+	for _, k := range order {
+		out = append(out, groups[k])
+	}
+	return out
+}
+
+func (r *Report) write(w io.Writer, format string, charts map[string][]string) error {
+	md := format == FormatMarkdown
+	heading := func(level int, s string) {
+		if md {
+			fmt.Fprintf(w, "%s %s\n\n", strings.Repeat("#", level), s)
+		} else {
+			fmt.Fprintf(w, "%s\n%s\n\n", s, strings.Repeat("=-~"[level-1:level], len(s)))
+		}
+	}
+	if md {
+		heading(1, "corescale report")
+	}
+	r.writeSources(w, md)
+	for _, group := range r.groups() {
+		title := group[0].Config.String()
+		heading(2, title)
+		for _, name := range charts[title] {
+			fmt.Fprintf(w, "![%s](%s)\n\n", strings.TrimSuffix(name, ".png"), name)
+		}
+		for _, t := range r.groupTables(group) {
+			if err := t.Render(w, format); err != nil {
+				return err
+			}
+		}
+		if t := r.pythonTable(group); len(t.Rows) > 0 {
+			heading(3, "corescale vs Python multiprocessing")
+			if err := t.Render(w, format); err != nil {
+				return err
+			}
+		}
+		for _, sc := range group {
+			fmt.Fprintf(w, "%s\n\n", r.diagnosis(sc))
+		}
+	}
+	if len(r.Benchstat) > 0 {
+		heading(2, "benchstat")
+		for _, t := range r.Benchstat {
+			if md {
+				fmt.Fprintf(w, "%s (`go tool benchstat %s`):\n\n```\n%s```\n\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
+			} else {
+				fmt.Fprintf(w, "%s (go tool benchstat %s):\n\n%s\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
+			}
+		}
+	}
+	r.writeHowToRead(w, md)
+	return nil
+}
+
+func (r *Report) diagnosis(sc *Scaling) string {
+	s := sc.Diagnosis(r.Set.Files[sc.Config.File].NCPU())
+	if len(r.Set.Files) > 1 {
+		s = r.Set.Files[sc.Config.File].Label + ": " + s
+	}
+	return s
+}
+
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " :") {
+			a = "'" + a + "'"
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func (r *Report) writeSources(w io.Writer, md bool) {
+	for _, f := range r.Set.Files {
+		c := f.Config
+		line := fmt.Sprintf("%s: %s, %s CPUs (GOMAXPROCS %s, cgroup quota %s), %s, commit %s, %s scaling, load %s at start",
+			f.Label, c["cpu"], c["ncpu"], c["gomaxprocs"], c["cpu-quota"], c["go"], c["commit"], orDefault(c["scaling"], "strong"), orDefault(c["loadavg"], "unknown"))
+		if f.Interrupted {
+			line += " (INTERRUPTED: rounds after the interruption are missing)"
+		}
+		if md {
+			fmt.Fprintf(w, "- `%s`: %s\n", f.Path, line)
+		} else {
+			fmt.Fprintf(w, "%s\n", line)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// groupTables returns the tables of one kernel configuration: the cells,
+// the fits, the strategy contrasts and the start-ups.
+func (r *Report) groupTables(group []*Scaling) []*Table {
+	multi := len(r.Set.Files) > 1
+	cells := &Table{
+		Title:  "Cells: median time per run with its 95% CI; speedup over serial; efficiency; Karp-Flatt serial fraction; where the lost worker time went",
+		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "imbalance", "overhead"},
+		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true},
+	}
+	fits := &Table{
+		Title:  "Scaling-law fits to each curve's capacity relative to its own 1-worker point",
+		Header: []string{"strategy", "sched", "law", "serial fraction", "USL sigma", "USL kappa", "peak at", "R2 (law / USL)"},
+		Right:  []bool{false, false, false, true, true, true, true, true},
+	}
+	contrasts := &Table{
+		Title:  "Strategies compared at equal workers and sched (time per run; Mann-Whitney U, ~ where p >= 0.05)",
+		Header: []string{"workers", "sched", "strategy", "vs", "delta", "p"},
+		Right:  []bool{true, false, false, false, true, true},
+	}
+	startups := &Table{
+		Title:  "Worker start-up, reported apart from the timings above",
+		Header: []string{"strategy", "workers", "start-up"},
+		Right:  []bool{false, true, true},
+	}
+	for _, t := range []*Table{cells, fits, contrasts, startups} {
+		if multi {
+			t.Header = append([]string{"file"}, t.Header...)
+			t.Right = append([]bool{false}, t.Right...)
+		}
+	}
+	row := func(t *Table, sc *Scaling, cols ...string) {
+		if multi {
+			cols = append([]string{r.Set.Files[sc.Config.File].Label}, cols...)
+		}
+		t.Rows = append(t.Rows, cols)
+	}
+	for _, sc := range group {
+		if sc.Baseline == nil {
+			cells.Notes = append(cells.Notes, "No serial cell: speedups are relative to each curve's own 1-worker point.")
+		}
+		for _, cv := range sc.Curves {
+			for _, p := range cv.Points {
+				row(cells, sc, cv.Strategy, cv.Sched, fmt.Sprint(p.Workers),
+					formatTime(p.Time.Center), formatCI(p.Time), formatRate(p.Throughput.Center, sc.Unit),
+					r.ofCeiling(sc, p), formatRatio(p.Speedup, "x"), formatPercent(p.Efficiency), formatFraction(p.KarpFlatt),
+					formatLoss(p, p.Losses.Inflation), formatLoss(p, p.Losses.Imbalance), formatLoss(p, p.Losses.Overhead))
+			}
+			if cv.Points[len(cv.Points)-1].Workers == 1 {
+				continue // a one-worker strategy has no curve to fit
+			}
+			law, usl := cv.Fits, cv.Fit("USL")
+			if len(law) == 0 || usl == nil {
+				row(fits, sc, cv.Strategy, cv.Sched, "-", "-", "-", "-", "-", cv.FitNote)
+				continue
+			}
+			peak := "none (kappa = 0)"
+			if usl.Peak > 0 {
+				peak = fmt.Sprintf("%d workers", usl.Peak)
+			}
+			row(fits, sc, cv.Strategy, cv.Sched, law[0].Law, fmt.Sprintf("%.4f", law[0].Serial),
+				fmt.Sprintf("%.4f", usl.Serial), fmt.Sprintf("%.5f", usl.Kappa), peak,
+				fmt.Sprintf("%.3f / %.3f", law[0].R2, usl.R2))
+		}
+		for _, c := range sc.Contrasts() {
+			row(contrasts, sc, fmt.Sprint(c.Workers), c.Sched, c.Strategy, c.Base,
+				c.Comparison.FormatDelta(1, 1+c.Delta), c.Comparison.String())
+		}
+		for _, st := range r.Set.Startups {
+			if st.File == sc.Config.File && st.Config.Kernel == sc.Config.Kernel && st.Config.Shape == sc.Config.Shape && st.Config.Size == sc.Config.Size {
+				row(startups, sc, st.Strategy, fmt.Sprint(st.Workers), formatTime(Summarize(st.Seconds).Center))
+			}
+		}
+	}
+	tables := []*Table{cells, fits}
+	if len(contrasts.Rows) > 0 {
+		tables = append(tables, contrasts)
+	}
+	if len(startups.Rows) > 0 {
+		tables = append(tables, startups)
+	}
+	if t := r.ceilingTable(group); len(t.Rows) > 0 {
+		tables = append(tables, t)
+	}
+	return tables
+}
+
+// pythonStrategies are the strategies the Python comparison sets beside
+// procpool, in the order shown.
+var pythonStrategies = []string{"procpool", "py-pool", "py-pool-shm", "py-threads"}
+
+// pythonTable sets procpool beside Python's pools at each worker count,
+// under dynamic scheduling (Pool.map's): time per run, how many times
+// faster procpool is, the per-job overhead (wall time minus the busiest
+// worker's busy time: dispatch, pickling, wake-up and join) and start-up.
+func (r *Report) pythonTable(group []*Scaling) *Table {
+	t := &Table{
+		Title:  "Dynamic scheduling; procpool speedup = the strategy's time over procpool's; overhead = wall time minus the busiest worker's busy time, per job",
+		Header: []string{"workers", "strategy", "time", "procpool speedup", "overhead per job", "start-up"},
+		Right:  []bool{true, false, true, true, true, true},
+	}
+	multi := len(r.Set.Files) > 1
+	if multi {
+		t.Header = append([]string{"file"}, t.Header...)
+		t.Right = append([]bool{false}, t.Right...)
+	}
+	for _, sc := range group {
+		curves := map[string]*Curve{}
+		for _, cv := range sc.Curves {
+			if cv.Sched == "dynamic" {
+				curves[cv.Strategy] = cv
+			}
+		}
+		if curves["procpool"] == nil || curves["py-pool"] == nil && curves["py-pool-shm"] == nil {
+			continue
+		}
+		for _, w := range sc.Workers() {
+			ref := curves["procpool"].Point(w)
+			if ref == nil {
+				continue
+			}
+			for _, name := range pythonStrategies {
+				cv := curves[name]
+				if cv == nil || cv.Point(w) == nil {
+					continue
+				}
+				p := cv.Point(w)
+				row := []string{fmt.Sprint(w), name, formatTime(p.Time.Center),
+					formatRatio(p.Time.Center/ref.Time.Center, "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
+				if multi {
+					row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
+				}
+				t.Rows = append(t.Rows, row)
+			}
+		}
+	}
+	return t
+}
+
+// overheadPerJob is the median of wall time minus the busiest worker's busy
+// time, in seconds.
+func overheadPerJob(p *Point) float64 {
+	wall, busy := p.Cell.Values[UnitTime], p.Cell.Values[UnitBusyMax]
+	if len(busy) != len(wall) || len(wall) == 0 {
+		return math.NaN()
+	}
+	d := make([]float64, len(wall))
+	for i := range wall {
+		d[i] = wall[i] - busy[i]
+	}
+	return Summarize(d).Center
+}
+
+func (r *Report) startup(sc *Scaling, strategy string, workers int) string {
+	for _, st := range r.Set.Startups {
+		if st.File == sc.Config.File && st.Config.Kernel == sc.Config.Kernel && st.Config.Shape == sc.Config.Shape &&
+			st.Config.Size == sc.Config.Size && st.Strategy == strategy && st.Workers == workers {
+			return formatTime(Summarize(st.Seconds).Center)
+		}
+	}
+	return "-"
+}
+
+// ofCeiling is a point's throughput as a share of its ceiling on the
+// cores its workers can use.
+func (r *Report) ofCeiling(sc *Scaling, p *Point) string {
+	ce := r.Set.Ceiling(p.Cell, sc.Unit, r.Set.Files[p.Cell.File].NCPU())
+	if ce == nil || ce.Value <= 0 || math.IsNaN(p.Throughput.Center) {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*p.Throughput.Center/ce.Value)
+}
+
+// ceilingTable lists the ceilings measured for the group's kernel.
+func (r *Report) ceilingTable(group []*Scaling) *Table {
+	t := &Table{
+		Title:  "Ceilings measured or derived in the same run (the result file's comments say how)",
+		Header: []string{"source", "size", "cores", "value"},
+		Right:  []bool{false, false, true, true},
+	}
+	if len(r.Set.Files) > 1 {
+		t.Header = append([]string{"file"}, t.Header...)
+		t.Right = append([]bool{false}, t.Right...)
+	}
+	for _, sc := range group {
+		for _, ce := range r.Set.Ceilings {
+			if ce.File != sc.Config.File || !strings.EqualFold(ce.Kernel, sc.Config.Kernel) || (ce.Size != "" && ce.Size != sc.Config.Size) {
+				continue
+			}
+			value := formatRate(ce.Value, ce.Unit)
+			if ce.Unit == "sec/load" {
+				value = formatTime(ce.Value) + " per load"
+			}
+			row := []string{ce.Source, orDefault(ce.Size, "any"), fmt.Sprint(ce.Cores), value}
+			if len(r.Set.Files) > 1 {
+				row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
+			}
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t
+}
+
+func formatTime(sec float64) string {
+	if math.IsNaN(sec) || sec <= 0 {
+		return "-"
+	}
+	return benchunit.Scale(sec, benchunit.Decimal) + "s"
+}
+
+func formatCI(s interface{ PctRangeString() string }) string { return s.PctRangeString() }
+
+func formatRate(v float64, unit string) string {
+	if unit == "" || math.IsNaN(v) {
+		return "-"
+	}
+	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
+}
+
+func formatRatio(v float64, suffix string) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%s", v, suffix)
+}
+
+func formatPercent(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}
+
+func formatFraction(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func formatLoss(p *Point, v float64) string {
+	if !p.Losses.Known || p.Workers == 1 && p.Cell.Strategy == "serial" {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func (r *Report) writeHowToRead(w io.Writer, md bool) {
+	text := []string{
+		"How to read this: speedup is throughput over the serial strategy's (for strong scaling, the ratio of times); efficiency is speedup over workers.",
+		"Karp-Flatt is the serial fraction implied by one point: flat across worker counts means inherent serial work (Amdahl), rising means overhead that grows with workers.",
+		"The lost worker time (1 - efficiency) splits into inflation (the same chunks took longer than serially: memory bandwidth, caches, clock, or preemption when workers outnumber CPUs), imbalance (workers idle while the busiest finished) and overhead (dispatch, wake-up and join).",
+		"Fits use each curve's capacity relative to its own 1-worker point: Amdahl's law (Gustafson's for weak scaling) and the Universal Scalability Law, whose kappa > 0 means throughput peaks and then falls.",
+	}
+	for _, t := range text {
+		if md {
+			fmt.Fprintf(w, "%s\n\n", t)
+		} else {
+			fmt.Fprintf(w, "%s\n", t)
+		}
+	}
+}
