@@ -1,0 +1,140 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/runner"
+	"github.com/corescale/corescale/runner/procpool"
+)
+
+var size = flag.String("size", "default", "problem size: small, default or large")
+
+func BenchmarkMatmul(b *testing.B) { benchKernel(b, "matmul") }
+func BenchmarkHash(b *testing.B)   { benchKernel(b, "hash") }
+func BenchmarkSearch(b *testing.B) { benchKernel(b, "search") }
+
+var scheds = []procpool.Sched{procpool.Dynamic, procpool.Static}
+
+// Workloads and strategies are built once and shared by every -cpu value
+// and -count repetition: building them (filling inputs, computing the
+// reference, starting a pool) is set-up, never part of a measurement.
+var (
+	workloads  = map[kernels.Params]*runner.Workload{}
+	strategies = map[string]runner.Strategy{}
+)
+
+func workload(b *testing.B, p kernels.Params) *runner.Workload {
+	w := workloads[p]
+	if w == nil {
+		var err error
+		if w, err = runner.NewWorkload(p); err != nil {
+			b.Fatal(err)
+		}
+		workloads[p] = w
+	}
+	return w
+}
+
+func strategy(b *testing.B, name string, w *runner.Workload, workers int) runner.Strategy {
+	key := fmt.Sprintf("%v/%s/%d", w.Params(), name, workers)
+	s := strategies[key]
+	if s == nil {
+		var err error
+		if s, err = runner.NewStrategy(name, w, workers); err != nil {
+			b.Fatal(err)
+		}
+		strategies[key] = s
+	}
+	return s
+}
+
+func closeAll() {
+	for _, s := range strategies {
+		s.Close()
+	}
+	for _, w := range workloads {
+		w.Close()
+	}
+}
+
+func benchKernel(b *testing.B, kernel string) {
+	info, err := kernels.Lookup(kernel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, shape := range info.Shapes {
+		p, err := kernels.Defaults(kernel, *size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Shape = shape
+		for _, name := range runner.Strategies() {
+			for _, sched := range scheds {
+				cell := runner.Cell{Params: p, Strategy: name, Sched: sched}
+				b.Run(benchName(cell), func(b *testing.B) {
+					// Leaves run once per -cpu value, at that GOMAXPROCS.
+					cell.Workers = runtime.GOMAXPROCS(0)
+					if name == "serial" {
+						cell.Workers = 1
+					}
+					benchCell(b, cell)
+				})
+			}
+		}
+	}
+}
+
+// benchName is the cell's name below the kernel's benchmark, without the
+// worker count: go test -cpu runs each leaf at every -cpu value, and says
+// which in the name's -N suffix (none for 1). Serial runs one worker at
+// every -cpu value.
+func benchName(c runner.Cell) string {
+	name := c.Name() // Kernel/shape=s/size=n/strategy=s/sched=s/workers=n
+	name = name[strings.IndexByte(name, '/')+1:]
+	return name[:strings.LastIndexByte(name, '/')]
+}
+
+// benchCell times the parallel section of each run and verifies each run's
+// outputs. Poisoning and verifying the outputs happen inside the b.Loop
+// iterations but outside the reported times: ns/op and the throughput are
+// computed from the strategies' own wall times, which is also why the
+// throughput is reported with ReportMetric rather than SetBytes (SetBytes
+// would divide by the loop's whole time).
+func benchCell(b *testing.B, cell runner.Cell) {
+	w := workload(b, cell.Params)
+	s := strategy(b, cell.Strategy, w, cell.Workers)
+	var sum runner.Timing
+	sum.Busy = make([]time.Duration, cell.Workers)
+	for b.Loop() {
+		t, err := runner.Measure(context.Background(), s, w, cell.Sched)
+		if err != nil {
+			b.Fatalf("%s: %v", cell.Name(), err)
+		}
+		sum.Wall += t.Wall
+		for i, busy := range t.Busy {
+			sum.Busy[i] += busy
+		}
+	}
+	n := time.Duration(b.N)
+	perOp := runner.Timing{Wall: sum.Wall / n, Busy: make([]time.Duration, len(sum.Busy))}
+	for i := range sum.Busy {
+		perOp.Busy[i] = sum.Busy[i] / n
+	}
+	work := w.Kernel.Work()
+	for _, m := range runner.Metrics(work, perOp) {
+		b.ReportMetric(m.Value, m.Unit)
+	}
+	if work.Unit == "queries" {
+		b.ReportMetric(float64(perOp.Wall.Nanoseconds())/work.Amount, "ns/query")
+	}
+	if st, ok := s.(runner.Starter); ok {
+		b.ReportMetric(float64(st.Startup().Nanoseconds()), "startup-ns")
+	}
+}

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/runner"
+	"github.com/corescale/corescale/runner/procpool"
+)
+
+func init() {
+	register(command{name: "run", args: "[flags]", summary: "sweep kernels x strategies x workers, write a result file", run: runCmd})
+}
+
+const runSummary = `Runs every kernel x shape x size x strategy x sched x worker count, verifies
+every run, and writes one result file in the Go benchmark format.`
+
+func runCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "[flags]", runSummary, stderr)
+	kernelsFlag := fs.String("kernels", strings.Join(kernels.Names(), ","), "kernels to run")
+	shapes := fs.String("shapes", "", "shapes to run (default: every shape of each kernel); kernels with none of them are skipped")
+	strategies := fs.String("strategies", strings.Join(runner.Strategies(), ","), "strategies to run")
+	scheds := fs.String("sched", "dynamic,static", "scheduling policies: dynamic, static")
+	workersFlag := fs.String("workers", "", "worker counts, or max for NumCPU (default: powers of two up to NumCPU, NumCPU and 2 x NumCPU)")
+	sizes := fs.String("size", "default", "problem sizes: small, default, large (a list reads cost against size)")
+	count := fs.Int("count", 0, "samples per cell; 0 samples until the 95% CI of the median is within -precision, or -budget is spent")
+	precision := fs.Float64("precision", 0.02, "adaptive sampling: wanted half-width of the 95% CI, relative to the median")
+	budget := fs.Duration("budget", 3*time.Second, "adaptive sampling: time per cell before giving up on -precision")
+	warmup := fs.Int("warmup", 1, "discarded rounds of each kernel configuration (at least 250ms of them)")
+	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
+	chunks := fs.Int("chunks", kernels.DefaultChunks, "chunks per run")
+	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
+	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
+	out := fs.String("o", "", "result file (default results/<date>-<host>-<commit>.txt)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("run takes no arguments, got %q", fs.Args())
+	}
+
+	plan, err := makePlan(*kernelsFlag, *shapes, *sizes, *chunks, *seed)
+	if err != nil {
+		return err
+	}
+	plan.Strategies = list(*strategies)
+	if len(plan.Strategies) == 0 {
+		return usagef("-strategies is empty")
+	}
+	for _, s := range plan.Strategies {
+		if err := runner.CheckStrategy(s, 1); err != nil {
+			return usageError{err}
+		}
+		if runner.IsPythonStrategy(s) {
+			if err := runner.PythonAvailable(); err != nil {
+				return usagef("-strategies %s: %v", s, err)
+			}
+		}
+	}
+	native, python, err := parseRefs(*refs)
+	if err != nil {
+		return err
+	}
+	for _, s := range list(*scheds) {
+		sched, err := procpool.ParseSched(s)
+		if err != nil {
+			return usageError{err}
+		}
+		plan.Scheds = append(plan.Scheds, sched)
+	}
+	if len(plan.Scheds) == 0 {
+		return usagef("-sched is empty")
+	}
+	if plan.Workers, err = parseWorkers(*workersFlag); err != nil {
+		return err
+	}
+	switch *scaling {
+	case "strong":
+	case "weak":
+		plan.Weak = true
+	default:
+		return usagef("unknown -scaling %q (have strong, weak)", *scaling)
+	}
+	switch {
+	case *count < 0:
+		return usagef("-count %d: want 0 (adaptive) or more", *count)
+	case *count == 0 && (*precision <= 0 || *precision >= 1):
+		return usagef("-precision %v: want a fraction between 0 and 1", *precision)
+	case *count == 0 && *budget <= 0:
+		return usagef("-budget %v: want a positive duration", *budget)
+	case *warmup < 0:
+		return usagef("-warmup %d is negative", *warmup)
+	}
+	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
+	if err := plan.Check(); err != nil {
+		return usageError{err}
+	}
+
+	env := runner.CheckEnv()
+	path := *out
+	if path == "" {
+		path = filepath.Join("results", fmt.Sprintf("%s-%s-%s.txt", time.Now().Format("20060102-150405"), sanitize(env.Host), sanitize(env.Commit)))
+	}
+	if err := checkWritable(path); err != nil {
+		return usageError{err}
+	}
+	for _, w := range env.Warnings {
+		fmt.Fprintln(stderr, "corescale: warning:", w)
+	}
+	config := append(env.Config, runConfig(plan, *sizes, *scaling)...)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if python {
+		if info, err := runner.DescribePython(ctx); err != nil {
+			fmt.Fprintf(stderr, "corescale: warning: -ref python: %v; the py-* strategies are left out\n", firstLine(err.Error()))
+		} else {
+			for _, s := range runner.ReferenceStrategies() {
+				if !slices.Contains(plan.Strategies, s) {
+					plan.Strategies = append(plan.Strategies, s)
+				}
+			}
+			config = append(config,
+				runner.Config{Key: "python", Value: info.Implementation + " " + info.Python},
+				runner.Config{Key: "numpy", Value: orNone(info.Numpy)},
+				runner.Config{Key: "blas", Value: orNone(info.BLAS)})
+		}
+	}
+	var ceilings []runner.Ceiling
+	if native {
+		// Before the sweep, while nothing else of ours runs: the probes
+		// measure one core.
+		if ceilings, err = runner.Ceilings(ctx, plan.Configs); err != nil {
+			fmt.Fprintf(stderr, "corescale: warning: -ref native: %v\n", firstLine(err.Error()))
+		}
+	}
+	bar := newProgress(stderr)
+	plan.Progress = bar.update
+	outcome, err := runner.Sweep(ctx, plan)
+	bar.done()
+	if err != nil {
+		return failure{err}
+	}
+
+	for _, s := range outcome.Skipped {
+		fmt.Fprintf(stderr, "corescale: skipped %s: %s\n", s.Cell.Name(), firstLine(s.Err.Error()))
+	}
+	if len(outcome.Samples) > 0 {
+		if err := runner.WriteFileAtomic(path, func(w io.Writer) error {
+			if err := runner.WriteResults(w, config, outcome); err != nil {
+				return err
+			}
+			return runner.WriteCeilings(w, ceilings)
+		}); err != nil {
+			return failure{fmt.Errorf("writing %s: %w", path, err)}
+		}
+	}
+	for _, c := range outcome.Unconverged {
+		fmt.Fprintf(stderr, "corescale: %s stopped at %d samples with its 95%% CI at +-%.1f%% (asked +-%.1f%%)\n",
+			c.Cell.Name(), c.Samples, 100*c.HalfWidth, 100*plan.Precision)
+	}
+	if outcome.Interrupted {
+		if len(outcome.Samples) == 0 {
+			return interruptedError{fmt.Errorf("interrupted before the first round finished; no result file written")}
+		}
+		return interruptedError{fmt.Errorf("interrupted; %d samples of the finished rounds are in %s (marked interrupted)", len(outcome.Samples), path)}
+	}
+	fmt.Fprintln(stdout, path)
+	return nil
+}
+
+// parseRefs reads -ref.
+func parseRefs(s string) (native, python bool, err error) {
+	for _, r := range list(s) {
+		switch r {
+		case "native":
+			native = true
+		case "python":
+			python = true
+		case "none":
+		default:
+			return false, false, usagef("unknown -ref %q (have native, python, none)", r)
+		}
+	}
+	return native, python, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// makePlan turns the kernel, shape and size flags into kernel configurations.
+func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (runner.Plan, error) {
+	var plan runner.Plan
+	names, shapes, sizes := list(kernelList), list(shapeList), list(sizeList)
+	if len(names) == 0 {
+		return plan, usagef("-kernels is empty")
+	}
+	if len(sizes) == 0 {
+		return plan, usagef("-size is empty")
+	}
+	if chunks < 1 || chunks > kernels.MaxChunks {
+		return plan, usagef("-chunks %d: want 1 to %d", chunks, kernels.MaxChunks)
+	}
+	used := map[string]bool{}
+	for _, name := range names {
+		info, err := kernels.Lookup(name)
+		if err != nil {
+			return plan, usageError{err}
+		}
+		kernelShapes := info.Shapes
+		if len(shapes) > 0 {
+			kernelShapes = nil
+			for _, s := range shapes {
+				if slices.Contains(info.Shapes, s) {
+					kernelShapes = append(kernelShapes, s)
+					used[s] = true
+				}
+			}
+		}
+		for _, size := range sizes {
+			n, err := info.NamedSize(size)
+			if err != nil {
+				return plan, usageError{err}
+			}
+			for _, shape := range kernelShapes {
+				plan.Configs = append(plan.Configs, kernels.Params{Kernel: name, Shape: shape, Size: n, Chunks: chunks, Seed: seed})
+			}
+		}
+	}
+	for _, s := range shapes {
+		if !used[s] {
+			return plan, usagef("no kernel of %s has shape %q", strings.Join(names, ", "), s)
+		}
+	}
+	return plan, nil
+}
+
+// parseWorkers reads -workers: a list of counts, "max" meaning NumCPU.
+func parseWorkers(s string) ([]int, error) {
+	ncpu := runtime.NumCPU()
+	if s == "" {
+		return defaultWorkers(ncpu), nil
+	}
+	var counts []int
+	for _, item := range list(s) {
+		n := ncpu
+		if item != "max" {
+			var err error
+			if n, err = strconv.Atoi(item); err != nil {
+				return nil, usagef("-workers %q: %q is not a number", s, item)
+			}
+		}
+		if n < 1 || n > runner.MaxWorkers {
+			return nil, usagef("-workers %d: want 1 to %d", n, runner.MaxWorkers)
+		}
+		if !slices.Contains(counts, n) {
+			counts = append(counts, n)
+		}
+	}
+	if len(counts) == 0 {
+		return nil, usagef("-workers is empty")
+	}
+	slices.Sort(counts)
+	return counts, nil
+}
+
+// defaultWorkers is powers of two up to ncpu, ncpu itself, and 2 x ncpu to
+// show oversubscription.
+func defaultWorkers(ncpu int) []int {
+	var counts []int
+	for n := 1; n <= ncpu; n *= 2 {
+		counts = append(counts, n)
+	}
+	for _, n := range []int{ncpu, 2 * ncpu} {
+		if !slices.Contains(counts, n) && n <= runner.MaxWorkers {
+			counts = append(counts, n)
+		}
+	}
+	slices.Sort(counts)
+	return counts
+}
+
+func runConfig(plan runner.Plan, sizes, scaling string) []runner.Config {
+	count := "adaptive"
+	if plan.Count > 0 {
+		count = strconv.Itoa(plan.Count)
+	}
+	return []runner.Config{
+		{Key: "scaling", Value: scaling},
+		{Key: "sizes", Value: sizes},
+		{Key: "chunks", Value: strconv.Itoa(plan.Configs[0].Chunks)},
+		{Key: "seed", Value: strconv.FormatUint(plan.Configs[0].Seed, 10)},
+		{Key: "count", Value: count},
+		{Key: "precision", Value: strconv.FormatFloat(plan.Precision, 'g', -1, 64)},
+		{Key: "budget", Value: plan.Budget.String()},
+	}
+}
+
+// checkWritable fails early, before a long sweep, when the result file's
+// directory cannot be created or written.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".corescale-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write to %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == os.PathSeparator {
+			return '_'
+		}
+		return r
+	}, s)
+}
