@@ -3,7 +3,9 @@ package procpool
 import (
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -127,4 +129,67 @@ func (cb *controlBlock) close() {
 // one they wait for gets to run.
 func yield() {
 	_, _, _ = unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
+// doorbell is an eventfd that wakes a parent sleeping through a job. Every
+// worker holds it as fd 5. Rings coalesce, and a waiter re-checks its
+// condition after each wake, so a stale ring costs one spurious wake-up.
+type doorbell struct {
+	file *os.File
+	mu   sync.RWMutex // held for reading by ringers, for writing by close
+	fd   int          // -1 once closed
+}
+
+const bellFd = 5
+
+func newDoorbell() (*doorbell, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("procpool: eventfd: %w", err)
+	}
+	return &doorbell{file: os.NewFile(uintptr(fd), "corescale-doorbell"), fd: fd}, nil
+}
+
+var one = [8]byte{1} // an eventfd increment, little-endian
+
+// ring wakes the waiter, if any. It never blocks.
+func (b *doorbell) ring() {
+	b.mu.RLock()
+	if b.fd >= 0 {
+		ringFd(b.fd)
+	}
+	b.mu.RUnlock()
+}
+
+// ringFd adds one to the eventfd fd. The raw call keeps a worker that
+// rings it from announcing a system call to its scheduler.
+func ringFd(fd int) {
+	_, _, _ = unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&one[0])), 8)
+}
+
+// bellNap bounds one sleep on the doorbell. The Go runtime takes the P
+// away from a goroutine that has been in a system call, or has gone without
+// a trip through the scheduler, for 10 ms; a P taken that way restarts the
+// runtime's monitor thread (sysmon) at its fastest rate, a wake-up every
+// 20 us for the next milliseconds, on the cores the workers are using. So a
+// waiter sleeps in short naps and yields between them.
+const bellNap = 5 * time.Millisecond
+
+// wait sleeps until the bell rings or bellNap passes, and clears the rings.
+// The caller re-checks what it waits for either way.
+func (b *doorbell) wait() {
+	fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
+	ts := unix.NsecToTimespec(int64(bellNap))
+	n, _ := unix.Ppoll(fds, &ts, nil) // EINTR and timeouts are wake-ups too
+	if n == 1 && fds[0].Revents&unix.POLLIN != 0 {
+		var buf [8]byte
+		_, _ = unix.Read(b.fd, buf[:]) // it rang: this cannot block
+	}
+}
+
+func (b *doorbell) close() {
+	b.mu.Lock()
+	b.fd = -1
+	b.mu.Unlock()
+	b.file.Close()
 }

@@ -15,8 +15,9 @@
 // A worker is the running program re-executed (Go cannot fork without exec),
 // with an environment marker that makes Serve, called first thing in main or
 // TestMain, run the worker loop instead of the program. It gets the pool's
-// control block as fd 3 and the region as fd 4 (memfds, which have no name:
-// nothing is ever left in /dev/shm), runs with GOMAXPROCS=1, ignores SIGINT
+// control block as fd 3, the region as fd 4 (memfds, which have no name:
+// nothing is ever left in /dev/shm) and the parent's doorbell (an eventfd)
+// as fd 5, runs with GOMAXPROCS=1, ignores SIGINT
 // (the parent decides) and dies with its parent (Pdeathsig SIGKILL; a worker
 // whose parent is already gone exits at once).
 //
@@ -28,8 +29,16 @@
 // Workers claim chunks (Dynamic: from a shared counter; Static: their own
 // range), write outputs straight into the region, and report chunks run and
 // busy time in their slot of the control block. The last worker to finish
-// sends a message only if the parent, too, has stopped watching and blocked.
-// Jobs that follow each other closely thus cost no system call at all.
+// rings the doorbell only if the parent, too, has stopped watching and gone
+// to sleep. Jobs that follow each other closely thus cost no system call at
+// all.
+//
+// Both sides sleep in ways that keep the Go runtime's monitor thread
+// (sysmon) quiet while the workers compute: a worker blocks in a raw read
+// the scheduler does not see, and the parent naps on the doorbell for at
+// most bellNap at a time. A goroutine that blocks the ordinary way lets the
+// runtime idle its P, and the wake-up that follows sets sysmon polling every
+// 20 us for milliseconds, on the cores the workers need.
 //
 // A worker that dies mid-job (killed, os.Exit, a runtime crash) fails the job
 // with a *WorkerError naming the worker, its pid, its exit status and the

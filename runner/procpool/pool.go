@@ -99,7 +99,8 @@ type Pool struct {
 	stderr  io.Writer
 	startup time.Duration
 
-	events  chan event    // done, fail and death reports from the readers
+	events  chan event    // fail and death reports from the readers
+	bell    *doorbell     // wakes a parent waiting for a job
 	stop    chan struct{} // closed when the pool has shut down
 	shut    sync.Once     // starts the shutdown
 	down    chan struct{} // closed once shutdown is complete
@@ -178,12 +179,18 @@ func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error)
 	if err != nil {
 		return nil, err
 	}
+	bell, err := newDoorbell()
+	if err != nil {
+		cb.close()
+		return nil, err
+	}
 	if stderr == nil {
 		stderr = io.Discard
 	}
 	p := &Pool{
 		region: region,
 		cb:     cb,
+		bell:   bell,
 		size:   workers,
 		exe:    exe,
 		stderr: stderr,
@@ -236,9 +243,9 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
 	w.cmd.Env = append(os.Environ(),
 		fmt.Sprintf("%s=%d:%d:%d", envWorker, index, os.Getpid(), p.region.size),
-		"GOMAXPROCS=1")
+		"GOMAXPROCS=1", workerGodebug())
 	w.cmd.Stdin, w.cmd.Stdout, w.cmd.Stderr = stdinR, stdoutW, w.stderr
-	w.cmd.ExtraFiles = []*os.File{p.cb.file, p.region.file} // fds 3 and 4
+	w.cmd.ExtraFiles = []*os.File{p.cb.file, p.region.file, p.bell.file} // fds 3, 4 and 5
 	// A worker dies with the thread that started it. Starting it from a
 	// fresh goroutine keeps that thread from being one the caller locked
 	// and may let exit; the runtime never ends other threads.
@@ -256,6 +263,19 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	w.pid = w.cmd.Process.Pid
 	go p.read(w, stdoutR)
 	return w, nil
+}
+
+// workerGodebug returns the worker's GODEBUG: the parent's, plus
+// asyncpreemptoff=1. A worker waits for jobs in a raw read the runtime
+// cannot see (see rawReader), so its monitor thread would otherwise signal
+// the blocked thread every 10 ms to preempt a goroutine that is not running,
+// waking it on a core a busy worker needs. A worker runs one goroutine: it
+// has nothing to preempt for.
+func workerGodebug() string {
+	if v := os.Getenv("GODEBUG"); v != "" {
+		return "GODEBUG=" + v + ",asyncpreemptoff=1"
+	}
+	return "GODEBUG=asyncpreemptoff=1"
 }
 
 // read forwards a worker's messages until its pipe closes, then reaps it.
@@ -281,7 +301,7 @@ func (p *Pool) read(w *worker, stdout *os.File) {
 			case w.ready <- nil:
 			default: // a second ready is harmless
 			}
-		case kindDone, kindFail:
+		case kindFail:
 			p.deliver(event{w: w, msg: m})
 		default:
 			protocolErr = fmt.Sprintf("unexpected message kind %q", m.kind)
@@ -302,9 +322,12 @@ func (p *Pool) read(w *worker, stdout *os.File) {
 	p.deliver(event{w: w, died: true})
 }
 
+// deliver hands ev to the job waiting for it, and rings the bell in case
+// that job sleeps.
 func (p *Pool) deliver(ev event) {
 	select {
 	case p.events <- ev:
+		p.bell.ring()
 	case <-p.stop:
 	}
 }
@@ -533,6 +556,14 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 // await waits until every worker has finished job seq. It returns the
 // failures workers reported along the way, indexed by worker, or an error
 // that ends the job: a death, or ctx's end.
+//
+// It spins briefly, then sleeps on the doorbell, which the last worker to
+// finish rings (if it finds the parent asleep), as do the readers when they
+// deliver an event and ctx when it ends. The sleep is a plain blocking
+// system call rather than a channel receive: while this goroutine is in it,
+// the runtime's monitor thread (sysmon) sees an active P and stays at its
+// relaxed rate, where a parent idle in select would let it sleep deeply and
+// restart at a wake-up every 20 us on cores the workers are using.
 func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*WorkerError, error) {
 	c := p.cb
 	failures := make([]*WorkerError, len(workers))
@@ -545,10 +576,12 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 			yield()
 		}
 	}
+	stop := context.AfterFunc(ctx, p.bell.ring)
+	defer stop()
 	for {
 		c.parent.Store(asleep)
 		if c.remaining.Load() == 0 {
-			c.parent.Store(awake) // a done message may be on its way: it is stale by the next job
+			c.parent.Store(awake) // the bell may ring yet: the next wait skips past it
 			return failures, nil
 		}
 		select {
@@ -564,10 +597,15 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 			case ev.msg.kind == kindFail && ev.msg.seq == seq:
 				failures[ev.w.index] = failureError(ev.w, ev.msg)
 			}
-		case <-ctx.Done():
+			continue
+		default:
+		}
+		if ctx.Err() != nil {
 			killed := p.abandon(seq, workers, 0)
 			return nil, fmt.Errorf("procpool: job %d stopped (%w); killed busy workers %v", seq, ctx.Err(), killed)
 		}
+		p.bell.wait()
+		runtime.Gosched() // a new scheduling round: see bellNap
 	}
 }
 
@@ -733,6 +771,7 @@ func (p *Pool) shutdown() {
 			}
 			close(p.stop) // readers stop delivering
 			p.cb.close()
+			p.bell.close()
 			p.downErr = errors.Join(errs...)
 			close(p.down)
 		}()

@@ -9,16 +9,15 @@ import (
 
 // The control pipes carry only small messages; data never crosses them.
 // Parent to worker: wake (the worker was asleep when a job was published).
-// Worker to parent: ready (once, after start-up), done (only when the
-// worker finished a job last while the parent was asleep) and fail (a chunk
-// panicked or the task could not be resolved).
+// Worker to parent: ready (once, after start-up) and fail (a chunk panicked
+// or the task could not be resolved). The end of a job needs no message: the
+// last worker to finish rings the pool's doorbell if the parent sleeps.
 //
 // A frame is a little-endian uint32 length n, then n bytes: a kind byte and
 // the kind's payload.
 const (
 	kindWake  = 'w' // seq
 	kindReady = 'r' // pid
-	kindDone  = 'd' // seq
 	kindFail  = 'f' // seq, chunk, text
 )
 
@@ -39,7 +38,7 @@ func appendFrame(b []byte, m message) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0, m.kind)
 	switch m.kind {
-	case kindWake, kindDone:
+	case kindWake:
 		b = binary.LittleEndian.AppendUint64(b, uint64(m.seq))
 	case kindReady:
 		b = binary.LittleEndian.AppendUint64(b, uint64(m.pid))
@@ -89,7 +88,7 @@ func decodeMessage(body []byte) (message, error) {
 		return v
 	}
 	switch m.kind {
-	case kindWake, kindDone:
+	case kindWake:
 		if len(p) != 8 {
 			return message{}, fmt.Errorf("%w: %q payload of %d bytes", errFrame, m.kind, len(p))
 		}
