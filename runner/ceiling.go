@@ -265,22 +265,43 @@ const (
 //
 // A query of the search kernel is bits.Len(keys) dependent loads (the count
 // Work().Bytes uses), and the kernel interleaves searchLanes = 32 queries so
-// that 32 loads are in flight. The probe chases 32 independent pointer chains
-// through the array, which is exactly that access pattern without the
-// comparisons, and gives t32, the time per load with the misses overlapped as
-// far as the core can. The ceiling is then 1 / (bits.Len(keys) x t32)
-// queries per second per core. It assumes every step misses the cache; the
-// first levels of a binary search hit it, so keys that fit in the cache run
-// faster than this figure, and for them it is no bound.
+// that 32 loads are in flight. Level i of a search can touch at most 2^i
+// cache lines, so the first levels live in the caches and only the deep ones
+// reach memory. The probe chases 32 independent pointer chains through a
+// random cycle over F cache lines, for F from L1-sized to the keys' size,
+// which gives t32(F), the time per load with 32 in flight when the loads
+// are spread over F lines. The ceiling is 1 / sum over the levels of
+// t32(lines level i can touch): the kernel's access pattern without the
+// comparisons, each level with the caches to itself and its lines packed
+// together, so no search runs faster.
 func searchCeilings(ctx context.Context, cores int, sizes []int) []Ceiling {
-	p := newMemProbe()
+	maxLines := probeBytes / probeLine
+	for _, keys := range sizes {
+		maxLines = max(maxLines, searchLines(keys))
+	}
+	p := newMemProbe(maxLines)
 	if ctx.Err() != nil {
 		return nil
 	}
 	runtime.LockOSThread() // one core for the whole probe
-	lat1, d1 := p.latency(1, 1<<19)
-	lat32, d32 := p.latency(probeLanes, 1<<16)
+	whole := probeBytes / probeLine
+	lat1, d1 := p.latency(whole, 1, 1<<19)
+	lat32, d32 := p.latency(whole, probeLanes, 1<<16)
 	bw, dbw := p.bandwidth(200 * time.Millisecond)
+	perLoad := map[int]float64{} // t32 by footprint in lines, powers of two
+	var dLevels time.Duration
+	for _, keys := range sizes {
+		for f := minFootprint; ; f *= 2 {
+			f = min(f, searchLines(keys))
+			if _, ok := perLoad[f]; !ok {
+				t, d := p.latency(f, probeLanes, max(1<<12, 4*f/probeLanes))
+				perLoad[f], dLevels = t, dLevels+d
+			}
+			if f == searchLines(keys) {
+				break
+			}
+		}
+	}
 	runtime.UnlockOSThread()
 
 	chase := fmt.Sprintf("dependent loads through a random cycle over the cache lines of a %d MiB array", probeBytes>>20)
@@ -290,64 +311,97 @@ func searchCeilings(ctx context.Context, cores int, sizes []int) []Ceiling {
 		{Kernel: "search", Source: "memory-latency", Lanes: probeLanes, Cores: 1, Value: lat32, Unit: UnitLoad, Probe: d32,
 			Method: chase + fmt.Sprintf(", %d chains interleaved like the search kernel's lanes: time per load with misses overlapped", probeLanes)},
 		{Kernel: "search", Source: "memory-bandwidth", Cores: 1, Value: bw, Unit: "B/s", Probe: dbw,
-			Method: fmt.Sprintf("sequential read of the %d MiB array by one goroutine, 8 words per iteration", probeBytes>>20)},
+			Method: fmt.Sprintf("sequential read of a %d MiB array by one goroutine, 8 words per iteration", len(p.words)>>17)},
 	}
 	for _, keys := range sizes {
-		steps := bits.Len(uint(keys))
-		c := Ceiling{Kernel: "search", Source: "memory-probe", Size: keys, Cores: 1, Unit: "queries/s", Derived: true,
-			Value:  1e9 / (float64(steps) * lat32),
-			Method: fmt.Sprintf("1 / (%d loads per query x %.3g ns per load with %d in flight): every step assumed to miss the cache", steps, lat32, probeLanes)}
-		cs = append(cs, perCore(c, cores, "memory latency is per core while bandwidth is far from spent")...)
+		perQuery := searchQueryTime(keys, func(lines int) float64 { return perLoad[lines] })
+		c := Ceiling{Kernel: "search", Source: "memory-probe", Size: keys, Cores: 1, Unit: "queries/s", Probe: dLevels,
+			Value: 1e9 / perQuery,
+			Method: fmt.Sprintf("1 / %.4g ns: the sum over the %d levels of a query of the time per load with %d chains in flight "+
+				"through a random cycle over as many cache lines as the level can touch (%d B lines, at least %d, at most the keys' %d)",
+				perQuery, bits.Len(uint(keys)), probeLanes, probeLine, minFootprint, searchLines(keys))}
+		cs = append(cs, perCore(c, cores, "each core chases its own loads; two cores' misses are far from the memory's bandwidth")...)
 	}
 	return cs
 }
 
-// memProbe is an array whose cache lines form one random cycle: the first
-// word of each line holds the index of the next line's first word.
+// minFootprint is the smallest probed footprint in cache lines (32 KiB, an
+// L1 data cache): below it the time per load no longer falls.
+const minFootprint = 512
+
+// searchLines is the number of cache lines keys uint64 keys occupy.
+func searchLines(keys int) int { return (keys*8 + probeLine - 1) / probeLine }
+
+// searchQueryTime is the time of one query over keys keys, as the sum over
+// its levels of perLoad(the lines the level can touch, rounded up to a power
+// of two and clamped to [minFootprint, searchLines(keys)]).
+func searchQueryTime(keys int, perLoad func(lines int) float64) float64 {
+	var t float64
+	for level := range bits.Len(uint(keys)) {
+		f := minFootprint
+		for f < 1<<level {
+			f *= 2
+		}
+		t += perLoad(min(f, searchLines(keys)))
+	}
+	return t
+}
+
+// memProbe is an array of cache lines; latency links the first F of them
+// into one random cycle, the first word of each line holding the index of
+// the next line's first word.
 type memProbe struct {
 	words []uint64
-	order []uint32 // the lines in cycle order, to start chains evenly apart
+	order []uint32 // the cycle's lines in order, to start chains evenly apart
+	rng   *rand.Rand
 }
 
-func newMemProbe() *memProbe {
-	lines := probeBytes / probeLine
+func newMemProbe(lines int) *memProbe {
+	return &memProbe{words: make([]uint64, lines*probeLine/8), rng: rand.New(rand.NewPCG(1, 2))}
+}
+
+// link makes the first lines lines one random cycle.
+func (p *memProbe) link(lines int) {
 	per := probeLine / 8
-	p := &memProbe{words: make([]uint64, probeBytes/8), order: make([]uint32, lines)}
-	for i := range p.order {
-		p.order[i] = uint32(i)
+	p.order = p.order[:0]
+	for i := range lines {
+		p.order = append(p.order, uint32(i))
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	rng.Shuffle(lines, func(i, j int) { p.order[i], p.order[j] = p.order[j], p.order[i] })
+	p.rng.Shuffle(lines, func(i, j int) { p.order[i], p.order[j] = p.order[j], p.order[i] })
 	for i, line := range p.order {
-		next := p.order[(i+1)%lines]
-		p.words[int(line)*per] = uint64(next) * uint64(per)
+		p.words[int(line)*per] = uint64(p.order[(i+1)%lines]) * uint64(per)
 	}
-	return p
 }
 
-// latency chases lanes chains for steps steps each and returns the time per
-// load in ns and the time it took.
-func (p *memProbe) latency(lanes, steps int) (float64, time.Duration) {
+// latency links a cycle over the first lines lines, chases lanes chains
+// through it for steps steps each after a pass that warms the caches, and
+// returns the time per load in ns and the time the timed part took.
+func (p *memProbe) latency(lines, lanes, steps int) (float64, time.Duration) {
+	p.link(lines)
 	var pos [probeLanes]uint64
 	per := uint64(probeLine / 8)
 	for l := range lanes {
 		pos[l] = uint64(p.order[l*len(p.order)/lanes]) * per
 	}
 	words := p.words
-	start := time.Now()
-	if lanes == 1 {
-		x := pos[0]
-		for range steps {
-			x = words[x]
+	chase := func(steps int) {
+		if lanes == 1 {
+			x := pos[0]
+			for range steps {
+				x = words[x]
+			}
+			pos[0] = x
+			return
 		}
-		pos[0] = x
-	} else {
 		for range steps {
 			for l := range lanes {
 				pos[l] = words[pos[l]]
 			}
 		}
 	}
+	chase(min(steps, lines/lanes+1)) // warm: every line once
+	start := time.Now()
+	chase(steps)
 	took := time.Since(start)
 	runtime.KeepAlive(pos) // the loads are the point: keep their results live
 	return float64(took.Nanoseconds()) / float64(lanes*steps), took

@@ -134,3 +134,29 @@ func TestCeilingsAreResultLinesAfterTheSamples(t *testing.T) {
 		t.Errorf("unit metadata %v", better)
 	}
 }
+
+func TestSearchQueryTimeChargesEachLevelItsFootprint(t *testing.T) {
+	// A machine whose loads cost 1 ns while they fit in 4096 lines and
+	// 10 ns beyond.
+	perLoad := func(lines int) float64 {
+		if lines <= 4096 {
+			return 1
+		}
+		return 10
+	}
+	tests := []struct {
+		keys int
+		want float64
+	}{
+		{1, 1},                  // one level, one line
+		{1 << 12, 13},           // 13 levels over 512 lines: all cached
+		{1 << 15, 16},           // 16 levels over 4096 lines: all cached
+		{1 << 16, 13*1 + 4*10},  // 17 levels over 8192 lines: levels 13-16 can touch more than 4096
+		{1 << 22, 13*1 + 10*10}, // 23 levels: levels 13-22 spill
+	}
+	for _, tt := range tests {
+		if got := searchQueryTime(tt.keys, perLoad); got != tt.want {
+			t.Errorf("searchQueryTime(%d) = %v, want %v", tt.keys, got, tt.want)
+		}
+	}
+}
