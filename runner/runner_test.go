@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -424,5 +425,42 @@ func TestResolveBuildsTheSameChunksAsTheParent(t *testing.T) {
 	}
 	if _, err := Resolve([]byte("nonsense"), w.region.Bytes()); err == nil {
 		t.Error("Resolve accepted a malformed task")
+	}
+}
+
+// idleStrategy stands in for a strategy where only its presence matters.
+type idleStrategy struct{}
+
+func (idleStrategy) Run(context.Context, procpool.Sched) (Timing, error) { return Timing{}, nil }
+func (idleStrategy) Close() error                                        { return nil }
+
+func TestRoundsKeepConvergedCellsInCompany(t *testing.T) {
+	adaptive := Plan{Budget: 3 * time.Second, Precision: 0.02}
+	fixed := Plan{Count: 10}
+	state := func(name string, done bool, spent time.Duration) *cellState {
+		return &cellState{Cell: Cell{Strategy: name}, strategy: idleStrategy{}, done: done, spent: spent}
+	}
+	skipped := &cellState{Cell: Cell{Strategy: "py-pool"}, done: true}
+	states := []*cellState{
+		state("running", false, time.Second),
+		state("converged", true, time.Second),
+		state("spent", true, 3*time.Second),
+		skipped,
+	}
+	tests := []struct {
+		plan Plan
+		want []string
+	}{
+		{adaptive, []string{"running", "converged"}},
+		{fixed, []string{"running"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, st := range tt.plan.sampled(states) {
+			got = append(got, st.Strategy)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("count %d: a round samples %v, want %v", tt.plan.Count, got, tt.want)
+		}
 	}
 }
