@@ -64,18 +64,7 @@ func TestPythonStrategiesGiveTheReferenceOutputs(t *testing.T) {
 				if st := s.(Starter).Startup(); st <= 0 || st > pyStartTimeout {
 					t.Errorf("%s: start-up %v", name, st)
 				}
-				for _, sched := range scheds {
-					cell := Cell{Params: p, Strategy: name, Sched: sched, Workers: workers}
-					t.Run(cell.Name(), func(t *testing.T) {
-						timing, err := Measure(context.Background(), s, w, sched)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(timing.Busy) != workers || timing.Wall <= 0 {
-							t.Errorf("timing %+v: want %d busy times and a wall time", timing, workers)
-						}
-					})
-				}
+				measureEverySched(t, s, w, Cell{Params: p, Strategy: name, Workers: workers})
 				if err := s.Close(); err != nil {
 					t.Errorf("%s: close: %v", name, err)
 				}

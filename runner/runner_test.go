@@ -61,18 +61,7 @@ func TestEveryStrategyAndSchedGivesTheReferenceOutputs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, sched := range scheds {
-					cell := Cell{Params: p, Strategy: name, Sched: sched, Workers: workers}
-					t.Run(cell.Name(), func(t *testing.T) {
-						timing, err := Measure(context.Background(), s, w, sched)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if len(timing.Busy) != workers || timing.Wall <= 0 {
-							t.Errorf("timing %+v: want %d busy times and a wall time", timing, workers)
-						}
-					})
-				}
+				measureEverySched(t, s, w, Cell{Params: p, Strategy: name, Workers: workers})
 				if err := s.Close(); err != nil {
 					t.Error(err)
 				}
@@ -425,6 +414,25 @@ func TestResolveBuildsTheSameChunksAsTheParent(t *testing.T) {
 	}
 	if _, err := Resolve([]byte("nonsense"), w.region.Bytes()); err == nil {
 		t.Error("Resolve accepted a malformed task")
+	}
+}
+
+// measureEverySched measures s once per sched, each a subtest named after
+// cell with that sched: Measure verifies the outputs, and the timing must
+// hold a busy time per worker.
+func measureEverySched(t *testing.T, s Strategy, w *Workload, cell Cell) {
+	t.Helper()
+	for _, sched := range scheds {
+		cell.Sched = sched
+		t.Run(cell.Name(), func(t *testing.T) {
+			timing, err := Measure(context.Background(), s, w, sched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(timing.Busy) != cell.Workers || timing.Wall <= 0 {
+				t.Errorf("timing %+v: want %d busy times and a wall time", timing, cell.Workers)
+			}
+		})
 	}
 }
 
