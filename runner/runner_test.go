@@ -155,10 +155,7 @@ func TestSweepTakesTheAskedSamplesOfEveryCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]int{}
-	for _, s := range out.Samples {
-		counts[s.Cell.Name()]++
-	}
+	counts := samplesPerCell(out)
 	for _, c := range plan.Cells() {
 		if counts[c.Name()] != 3 {
 			t.Errorf("%s: %d samples, want 3", c.Name(), counts[c.Name()])
@@ -185,10 +182,7 @@ func TestAdaptiveSweepTakesAtLeastSixSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]int{}
-	for _, s := range out.Samples {
-		counts[s.Cell.Name()]++
-	}
+	counts := samplesPerCell(out)
 	for name, n := range counts {
 		if n < MinAdaptive {
 			t.Errorf("%s: %d samples, want at least %d", name, n, MinAdaptive)
@@ -415,6 +409,15 @@ func TestResolveBuildsTheSameChunksAsTheParent(t *testing.T) {
 	if _, err := Resolve([]byte("nonsense"), w.region.Bytes()); err == nil {
 		t.Error("Resolve accepted a malformed task")
 	}
+}
+
+// samplesPerCell counts out's samples by cell name.
+func samplesPerCell(out Outcome) map[string]int {
+	counts := map[string]int{}
+	for _, s := range out.Samples {
+		counts[s.Cell.Name()]++
+	}
+	return counts
 }
 
 // measureEverySched measures s once per sched, each a subtest named after
