@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/corescale/corescale/runner/analysis"
+	"github.com/corescale/corescale/analysis"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/corescale/corescale/runner/analysis"
+	"github.com/corescale/corescale/analysis"
 )
 
 func init() {

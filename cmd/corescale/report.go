@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/corescale/corescale/internal/modroot"
-	"github.com/corescale/corescale/runner/analysis"
+	"github.com/corescale/corescale/analysis"
 )
 
 func init() {
