@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/corescale/corescale/resultfile"
 )
 
 // A chart draws the curves of one kernel configuration, from one file or
@@ -76,7 +78,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 	colors := map[string]int{}
 	for i, sc := range ch.scalings {
 		for _, cv := range sc.Curves {
-			if cv.Strategy == "serial" {
+			if cv.Strategy == resultfile.Serial {
 				continue // the baseline: 1 by definition
 			}
 			key := cv.Strategy + "\x00" + ch.labels[i]
@@ -105,7 +107,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 			line.Width = vg.Points(1.5)
 			points.Shape = draw.CircleGlyph{}
 			points.Radius = vg.Points(2.5)
-			if cv.Sched == "static" {
+			if cv.Sched == resultfile.SchedStatic {
 				line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
 			}
 			bars, err := plotter.NewYErrorBars(struct {

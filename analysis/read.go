@@ -11,14 +11,17 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/corescale/corescale/resultfile"
 )
 
-// Units as benchfmt reports them: it tidies ns/op to sec/op, and the busy
-// times to sec/op alike.
-const (
-	UnitTime     = "sec/op"
-	UnitBusyMax  = "busy-max-sec/op"
-	UnitBusyMean = "busy-mean-sec/op"
+// Units as analysis holds them: tidied as benchfmt reports them (ns/op is
+// sec/op, the busy times busy-max-sec/op and so on).
+var (
+	UnitTime     = resultfile.TidyUnit(resultfile.UnitTime)
+	UnitBusyMax  = resultfile.TidyUnit(resultfile.UnitBusyMax)
+	UnitBusyMean = resultfile.TidyUnit(resultfile.UnitBusyMean)
+	UnitWaitMean = resultfile.TidyUnit(resultfile.UnitWaitMean)
 )
 
 // A Set holds the samples of one or more result files.
@@ -54,6 +57,9 @@ type Cell struct {
 	// Values holds the samples of each unit (tidied: sec/op, B/s,
 	// FLOP/s, queries/s, busy-max-sec/op, ...), in file order.
 	Values map[string][]float64
+	// Rounds and Forks place each sample (in the order of Values) in its
+	// sweep: same-round samples of two cells were measured side by side.
+	Rounds, Forks []int
 }
 
 // Config returns the cell's kernel configuration, which its scaling curve
@@ -113,108 +119,69 @@ func Read(paths ...string) (*Set, error) {
 }
 
 func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) error {
-	br := benchfmt.NewReader(r, path)
-	f := File{Path: path, Config: map[string]string{}}
-	results := 0
-	for br.Scan() {
-		switch rec := br.Result().(type) {
-		case *benchfmt.SyntaxError:
-			return inputError("%v", rec)
-		case *benchfmt.UnitMetadata:
-			s.Units[rec.UnitMetadataKey] = rec
-		case *benchfmt.Result:
-			results++
-			for _, c := range rec.Config {
-				if c.File {
-					f.Config[c.Key] = string(c.Value)
-				}
-			}
-			s.add(rec, file, index)
-		}
-	}
-	if err := br.Err(); err != nil {
-		return inputError("%v", err)
-	}
-	if results == 0 {
+	rf, err := resultfile.Read(r, path)
+	if errors.Is(err, resultfile.ErrNoResults) {
 		return inputError("%s has no benchmark results", path)
 	}
-	f.Interrupted = f.Config["interrupted"] == "true"
+	if err != nil {
+		return inputError("%v", err)
+	}
+	f := File{Path: path, Config: map[string]string{}, Interrupted: rf.Interrupted}
+	for _, list := range [][]resultfile.Config{rf.Config, rf.Notes} {
+		for _, c := range list {
+			f.Config[c.Key] = c.Value
+		}
+	}
+	for k, u := range rf.Units {
+		s.Units[k] = u
+	}
+	for _, smp := range rf.Samples {
+		s.add(smp, file, index)
+	}
+	for _, st := range rf.Startups {
+		s.addStartup(st, file)
+	}
+	for _, c := range rf.Ceilings {
+		if !c.Skipped {
+			value, unit := resultfile.Tidy(c.Value, c.Unit)
+			s.Ceilings = append(s.Ceilings, &Ceiling{File: file, Kernel: c.Kernel, Source: c.Source,
+				Size: c.Size, Cores: c.Cores, Unit: unit, Value: value})
+		}
+	}
 	s.Files = append(s.Files, f)
 	return nil
 }
 
-func (s *Set) add(res *benchfmt.Result, file int, index map[string]*Cell) {
-	name := string(res.Name.Full())
-	base, parts := res.Name.Parts()
-	keys := map[string]string{}
-	gomaxprocs := 1
-	for _, p := range parts {
-		switch {
-		case p[0] == '-':
-			if n, err := strconv.Atoi(string(p[1:])); err == nil {
-				gomaxprocs = n
-			}
-		default:
-			if k, v, ok := strings.Cut(string(p[1:]), "="); ok {
-				keys[k] = v
-			}
-		}
-	}
-	switch string(base) {
-	case "Startup":
-		s.addStartup(res, file, keys)
-		return
-	case "Ceiling":
-		s.addCeiling(res, file, keys)
-		return
-	}
-	id := strconv.Itoa(file) + "\x00" + name
+func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
+	id := strconv.Itoa(file) + "\x00" + smp.Name
 	c := index[id]
 	if c == nil {
+		r := smp.Cell
 		c = &Cell{
-			File: file, Name: name, Kernel: string(base),
-			Shape: keys["shape"], Size: keys["size"], Strategy: keys["strategy"], Sched: keys["sched"],
-			Workers: workers(keys, gomaxprocs),
-			Values:  map[string][]float64{},
+			File: file, Name: smp.Name, Kernel: r.Kernel,
+			Shape: r.Shape, Size: r.Size, Strategy: r.Strategy, Sched: r.Sched, Workers: r.Workers,
+			Values: map[string][]float64{},
 		}
 		index[id] = c
 		s.Cells = append(s.Cells, c)
 	}
-	for _, v := range res.Values {
-		c.Values[v.Unit] = append(c.Values[v.Unit], v.Value)
+	c.Rounds = append(c.Rounds, smp.Round)
+	c.Forks = append(c.Forks, smp.Fork)
+	for _, v := range smp.Values {
+		value, unit := resultfile.Tidy(v.Value, v.Unit)
+		c.Values[unit] = append(c.Values[unit], value)
 	}
 }
 
-// workers is the worker count of a cell: its workers key when it has one
-// (corescale run), else GOMAXPROCS (go test -cpu), except for serial.
-func workers(keys map[string]string, gomaxprocs int) int {
-	if n, err := strconv.Atoi(keys["workers"]); err == nil {
-		return n
-	}
-	if keys["strategy"] == "serial" {
-		return 1
-	}
-	return gomaxprocs
-}
-
-func (s *Set) addStartup(res *benchfmt.Result, file int, keys map[string]string) {
-	_, parts := res.Name.Parts()
-	cfg := Config{File: file, Kernel: "", Shape: keys["shape"], Size: keys["size"]}
-	if len(parts) > 0 {
-		cfg.Kernel = strings.TrimPrefix(string(parts[0]), "/")
-	}
-	n, _ := strconv.Atoi(keys["workers"])
-	sec, ok := res.Value(UnitTime)
-	if !ok {
-		return
-	}
-	for _, st := range s.Startups {
-		if st.Config == cfg && st.Strategy == keys["strategy"] && st.Workers == n {
-			st.Seconds = append(st.Seconds, sec)
+func (s *Set) addStartup(st resultfile.Startup, file int) {
+	cfg := Config{File: file, Kernel: st.Cell.Kernel, Shape: st.Cell.Shape, Size: st.Cell.Size}
+	for _, have := range s.Startups {
+		if have.Config == cfg && have.Strategy == st.Cell.Strategy && have.Workers == st.Cell.Workers {
+			have.Seconds = append(have.Seconds, st.Seconds)
 			return
 		}
 	}
-	s.Startups = append(s.Startups, &Startup{File: file, Config: cfg, Strategy: keys["strategy"], Workers: n, Seconds: []float64{sec}})
+	s.Startups = append(s.Startups, &Startup{File: file, Config: cfg, Strategy: st.Cell.Strategy, Workers: st.Cell.Workers, Seconds: []float64{st.Seconds}})
 }
 
 // A Ceiling is a bound on a kernel's throughput on the machine of a file:
@@ -226,16 +193,8 @@ type Ceiling struct {
 	Source string // openssl-sha256, fp64-peak, memory-probe, ...
 	Size   string // the kernel size it is for, or "" for any
 	Cores  int
-	Unit   string
+	Unit   string // tidied
 	Value  float64
-}
-
-func (s *Set) addCeiling(res *benchfmt.Result, file int, keys map[string]string) {
-	cores, _ := strconv.Atoi(keys["cores"])
-	for _, v := range res.Values {
-		s.Ceilings = append(s.Ceilings, &Ceiling{File: file, Kernel: keys["kernel"], Source: keys["source"],
-			Size: keys["size"], Cores: cores, Unit: v.Unit, Value: v.Value})
-	}
 }
 
 // Ceiling returns the ceiling of a point's throughput: for its kernel, unit
@@ -262,7 +221,7 @@ func (s *Set) label() {
 	seen := map[string]bool{}
 	for _, f := range s.Files {
 		for k := range f.Config {
-			if seen[k] || k == "date" || k == "loadavg" {
+			if seen[k] || k == resultfile.NoteDate || k == resultfile.NoteLoadavg {
 				continue
 			}
 			seen[k] = true

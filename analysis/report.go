@@ -6,11 +6,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
+
+	"github.com/corescale/corescale/resultfile"
 )
 
 // A Report is everything corescale says about a set of result files.
@@ -29,39 +30,10 @@ type BenchstatTable struct {
 	Text  string // benchstat's output, or the error that prevented it
 }
 
-// NewReport analyses a set. benchstat's tables are added by
-// AddBenchstat, which needs the files on disk and the go command.
+// NewReport analyses a set. Benchstat's tables, if wanted, are the
+// caller's to add: running tools is not analysis.
 func NewReport(s *Set) *Report {
 	return &Report{Set: s, Scalings: Analyze(s)}
-}
-
-// AddBenchstat runs the benchstat command pinned by the module (go tool
-// benchstat) on the report's files: -col /strategy per worker count, and
-// -col /workers per strategy, on time per run. dir is where to run it: the
-// module's directory.
-func (r *Report) AddBenchstat(dir string) {
-	var paths []string
-	for _, f := range r.Set.Files {
-		p, err := filepath.Abs(f.Path)
-		if err != nil {
-			p = f.Path
-		}
-		paths = append(paths, p)
-	}
-	filter := `.unit:sec/op -.name:Startup`
-	for _, t := range []BenchstatTable{
-		{Title: "Strategies side by side, one table per worker count", Args: []string{"-filter", filter, "-table", ".config,/workers", "-col", "/strategy"}},
-		{Title: "Worker counts side by side, one table per strategy", Args: []string{"-filter", filter, "-table", ".config,/strategy", "-col", "/workers@num"}},
-	} {
-		cmd := exec.Command("go", append(append([]string{"tool", "benchstat"}, t.Args...), paths...)...)
-		cmd.Dir = dir
-		out, err := cmd.CombinedOutput()
-		t.Text = string(out)
-		if err != nil {
-			t.Text = fmt.Sprintf("(go tool benchstat failed: %v)\n%s", err, out)
-		}
-		r.Benchstat = append(r.Benchstat, t)
-	}
 }
 
 // WriteText writes the report for a terminal.
@@ -203,7 +175,8 @@ func (r *Report) writeSources(w io.Writer, md bool) {
 	for _, f := range r.Set.Files {
 		c := f.Config
 		line := fmt.Sprintf("%s: %s, %s CPUs (GOMAXPROCS %s, cgroup quota %s), %s, commit %s, %s scaling, load %s at start",
-			f.Label, c["cpu"], c["ncpu"], c["gomaxprocs"], c["cpu-quota"], c["go"], c["commit"], orDefault(c["scaling"], "strong"), orDefault(c["loadavg"], "unknown"))
+			f.Label, c[resultfile.ConfigCPU], c[resultfile.ConfigNCPU], c[resultfile.ConfigGomaxprocs], c[resultfile.ConfigCPUQuota],
+			c[resultfile.ConfigGo], c[resultfile.NoteCommit], orDefault(c[resultfile.ConfigScaling], "strong"), orDefault(c[resultfile.NoteLoadavg], "unknown"))
 		if f.Interrupted {
 			line += " (INTERRUPTED: rounds after the interruption are missing)"
 		}
@@ -311,7 +284,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 
 // pythonStrategies are the strategies the Python comparison sets beside
 // procpool, in the order shown.
-var pythonStrategies = []string{"procpool", "py-pool", "py-pool-shm", "py-threads"}
+var pythonStrategies = []string{resultfile.Procpool, resultfile.PyPool, resultfile.PyPoolShm, resultfile.PyThreads}
 
 // pythonTable sets procpool beside Python's pools at each worker count,
 // under dynamic scheduling (Pool.map's): time per run, how many times
@@ -331,15 +304,15 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 	for _, sc := range group {
 		curves := map[string]*Curve{}
 		for _, cv := range sc.Curves {
-			if cv.Sched == "dynamic" {
+			if cv.Sched == resultfile.SchedDynamic {
 				curves[cv.Strategy] = cv
 			}
 		}
-		if curves["procpool"] == nil || curves["py-pool"] == nil && curves["py-pool-shm"] == nil {
+		if curves[resultfile.Procpool] == nil || curves[resultfile.PyPool] == nil && curves[resultfile.PyPoolShm] == nil {
 			continue
 		}
 		for _, w := range sc.Workers() {
-			ref := curves["procpool"].Point(w)
+			ref := curves[resultfile.Procpool].Point(w)
 			if ref == nil {
 				continue
 			}
@@ -412,7 +385,7 @@ func (r *Report) ceilingTable(group []*Scaling) *Table {
 				continue
 			}
 			value := formatRate(ce.Value, ce.Unit)
-			if ce.Unit == "sec/load" {
+			if ce.Unit == resultfile.TidyUnit(resultfile.UnitLoad) {
 				value = formatTime(ce.Value) + " per load"
 			}
 			row := []string{ce.Source, orDefault(ce.Size, "any"), fmt.Sprint(ce.Cores), value}
@@ -463,7 +436,7 @@ func formatFraction(v float64) string {
 }
 
 func formatLoss(p *Point, v float64) string {
-	if !p.Losses.Known || p.Workers == 1 && p.Cell.Strategy == "serial" {
+	if !p.Losses.Known || p.Workers == 1 && resultfile.IsBaseline(p.Cell.Strategy) {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*v)

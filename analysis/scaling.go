@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/corescale/corescale/resultfile"
 )
 
 // A Scaling is the analysis of one kernel configuration in one file: a
@@ -100,7 +102,7 @@ func Analyze(s *Set) []*Scaling {
 	for _, c := range s.Cells {
 		cfg := c.Config()
 		if byConfig[cfg] == nil {
-			byConfig[cfg] = &Scaling{Config: cfg, Weak: s.Files[c.File].Config["scaling"] == "weak", Unit: throughputUnit(c)}
+			byConfig[cfg] = &Scaling{Config: cfg, Weak: s.Files[c.File].Config[resultfile.ConfigScaling] == resultfile.ScalingWeak, Unit: throughputUnit(c)}
 			out = append(out, byConfig[cfg])
 		}
 		cells[cfg] = append(cells[cfg], c)
@@ -131,8 +133,8 @@ func (sc *Scaling) build(cells []*Cell) {
 	curves := map[string]*Curve{}
 	for _, c := range cells {
 		p := sc.point(c)
-		if c.Strategy == "serial" {
-			if sc.Baseline == nil || c.Sched == "dynamic" {
+		if c.Strategy == resultfile.Serial {
+			if sc.Baseline == nil || c.Sched == resultfile.SchedDynamic {
 				sc.Baseline = p
 			}
 		}
@@ -282,12 +284,12 @@ type Contrast struct {
 func (sc *Scaling) Contrasts() []Contrast {
 	base := ""
 	for _, cv := range sc.Curves {
-		if cv.Strategy == "goroutines" {
-			base = "goroutines"
+		if cv.Strategy == resultfile.Goroutines {
+			base = resultfile.Goroutines
 		}
 	}
 	for _, cv := range sc.Curves {
-		if base == "" && cv.Strategy != "serial" {
+		if base == "" && cv.Strategy != resultfile.Serial {
 			base = cv.Strategy
 		}
 	}
@@ -300,7 +302,7 @@ func (sc *Scaling) Contrasts() []Contrast {
 			}
 			for _, cv := range sc.Curves {
 				p := cv.Point(w)
-				if cv.Sched != ref.Sched || cv.Strategy == base || cv.Strategy == "serial" || p == nil {
+				if cv.Sched != ref.Sched || cv.Strategy == base || cv.Strategy == resultfile.Serial || p == nil {
 					continue
 				}
 				rp := ref.Point(w)
@@ -334,7 +336,7 @@ func (sc *Scaling) Diagnosis(ncpu int) string {
 	var bestCurve, worstCurve *Curve
 	for _, cv := range sc.Curves {
 		p := cv.Point(at)
-		if p == nil || cv.Strategy == "serial" || math.IsNaN(p.Efficiency) {
+		if p == nil || cv.Strategy == resultfile.Serial || math.IsNaN(p.Efficiency) {
 			continue
 		}
 		if best == nil || p.Efficiency > best.Efficiency {
@@ -360,6 +362,6 @@ func (sc *Scaling) Diagnosis(ncpu int) string {
 
 // NCPU returns the file's ncpu configuration, or 0.
 func (f File) NCPU() int {
-	n, _ := strconv.Atoi(f.Config["ncpu"])
+	n, _ := strconv.Atoi(f.Config[resultfile.ConfigNCPU])
 	return n
 }

@@ -24,9 +24,9 @@ func init() {
 	})
 }
 
-// hashMessageBytes is the length of every message in the uniform shape and
+// HashMessageBytes is the length of every message in the uniform shape and
 // the mean length in the skewed one.
-const hashMessageBytes = 16 << 10
+const HashMessageBytes = 16 << 10
 
 // Skewed message lengths follow a Pareto distribution with this tail index
 // (1.16 is the "80/20" tail), capped at hashSkewCap times the mean and stored
@@ -50,7 +50,7 @@ type hash struct {
 }
 
 func newHash(p Params) (Kernel, error) {
-	messages := (p.Size + hashMessageBytes - 1) / hashMessageBytes
+	messages := (p.Size + HashMessageBytes - 1) / HashMessageBytes
 	if err := checkFootprint(p, float64(messages+1)*8+float64(p.Size), float64(messages)*sha256.Size); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func newHash(p Params) (Kernel, error) {
 func uniformLengths(total, messages int) []int {
 	lengths := make([]int, messages)
 	for i := range lengths {
-		lengths[i] = min(hashMessageBytes, total-i*hashMessageBytes)
+		lengths[i] = min(HashMessageBytes, total-i*HashMessageBytes)
 	}
 	return lengths
 }

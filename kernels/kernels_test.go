@@ -151,7 +151,7 @@ func TestHashComputesSHA256(t *testing.T) {
 
 func TestSkewedLengthsAreHeavyFirstAndSumToTheTotal(t *testing.T) {
 	for _, total := range []int{1 << 20, 64 << 20, 3_000_017} {
-		messages := (total + hashMessageBytes - 1) / hashMessageBytes
+		messages := (total + HashMessageBytes - 1) / HashMessageBytes
 		lengths := skewedLengths(total, messages, 1)
 		sum, firstHalf := 0, 0
 		for i, n := range lengths {

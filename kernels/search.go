@@ -109,15 +109,15 @@ func (s *search) Bind(in, out []byte) (func(chunk int), error) {
 }
 
 // searchBatch writes, for each query, its index in keys or -1. Searches run
-// in groups of searchLanes, interleaved step by step: each step is a load
+// in groups of SearchLanes, interleaved step by step: each step is a load
 // whose address depends on the previous one, and a missed cache line costs
 // about 100 ns, so one search alone leaves the core waiting on memory;
-// searchLanes independent searches keep that many misses in flight. Every
+// SearchLanes independent searches keep that many misses in flight. Every
 // step is branch-free (the comparison's borrow picks the half), because
 // whether a query is below the middle key is a coin toss no predictor can
 // learn.
 func searchBatch(keys, queries []uint64, found []int64) {
-	const lanes = searchLanes
+	const lanes = SearchLanes
 	n := len(keys)
 	i := 0
 	for ; i+lanes <= len(queries); i += lanes {
@@ -140,7 +140,9 @@ func searchBatch(keys, queries []uint64, found []int64) {
 	}
 }
 
-const searchLanes = 32
+// SearchLanes is how many queries a search chunk interleaves: the loads it
+// keeps in flight.
+const SearchLanes = 32
 
 func lowerBoundIndex(keys []uint64, q uint64) int64 {
 	base := 0

@@ -1,10 +1,8 @@
 package runner
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
 
@@ -19,34 +17,19 @@ type Cell struct {
 	Workers  int
 }
 
-// Name returns the cell's benchmark name without the "Benchmark" prefix,
-// every dimension a sub-benchmark key so that benchstat can pivot on it:
-//
-//	Hash/shape=uniform/size=64Mi/strategy=procpool/sched=dynamic/workers=2
-//
-// The worker count is always named: go test -cpu omits a "-1" suffix,
-// which leaves benchstat's /gomaxprocs column for one CPU without a header.
-func (c Cell) Name() string {
-	return fmt.Sprintf("%s/strategy=%s/sched=%v/workers=%d", KernelName(c.Params), c.Strategy, c.Sched, c.Workers)
+// Record is the cell as the result file names it.
+func (c Cell) Record() resultfile.Cell {
+	r := configRecord(c.Params)
+	r.Strategy, r.Sched, r.Workers = c.Strategy, c.Sched.String(), c.Workers
+	return r
+}
+
+// Name returns the cell's benchmark name without the "Benchmark" prefix.
+func (c Cell) Name() string { return c.Record().Name() }
+
+func configRecord(p kernels.Params) resultfile.Cell {
+	return resultfile.Cell{Kernel: resultfile.KernelName(p.Kernel), Shape: p.Shape, Size: resultfile.FormatSize(p.Size)}
 }
 
 // KernelName names a kernel configuration: "Hash/shape=uniform/size=64Mi".
-func KernelName(p kernels.Params) string {
-	return fmt.Sprintf("%s/shape=%s/size=%s", strings.ToUpper(p.Kernel[:1])+p.Kernel[1:], p.Shape, FormatSize(p.Size))
-}
-
-// FormatSize writes sizes the way benchstat's @num sort reads them: 64Mi,
-// 64Ki, or plain numbers (matrix orders such as 1024 stay plain).
-func FormatSize(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMi", n>>20)
-	case n >= 1<<16 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKi", n>>10)
-	}
-	return fmt.Sprint(n)
-}
-
-// ThroughputUnit is the unit of a kernel's throughput metric: its work unit
-// per second (FLOP/s, B/s, queries/s), a base unit that benchstat scales.
-func ThroughputUnit(w kernels.Work) string { return w.Unit + "/s" }
+func KernelName(p kernels.Params) string { return configRecord(p).ConfigName() }

@@ -10,13 +10,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/corescale/corescale/resultfile"
 )
 
 // Env is what a sweep records about the machine it ran on, and what it
 // should warn about before it starts.
 type Env struct {
-	Config   []Config
+	Config   []resultfile.Config // what makes runs comparable: configuration lines
+	Notes    []resultfile.Config // what differs from run to run: note lines
 	Warnings []string
+	// UsableCPUs is the least of NumCPU, the affinity mask and the cgroup
+	// quota (rounded down, at least 1): the CPUs the run can use at once.
+	UsableCPUs int
 	Host     string
 	Commit   string
 }
@@ -27,30 +35,38 @@ type Env struct {
 // and the commit of the code.
 func CheckEnv() Env {
 	var e Env
-	add := func(k, v string) { e.Config = append(e.Config, Config{k, v}) }
+	add := func(k, v string) { e.Config = append(e.Config, resultfile.Config{Key: k, Value: v}) }
+	note := func(k, v string) { e.Notes = append(e.Notes, resultfile.Config{Key: k, Value: v}) }
 	warn := func(format string, args ...any) { e.Warnings = append(e.Warnings, fmt.Sprintf(format, args...)) }
 
 	ncpu, procs := runtime.NumCPU(), runtime.GOMAXPROCS(0)
 	e.Host, _ = os.Hostname()
 	e.Commit = Commit()
-	add("goos", runtime.GOOS)
-	add("goarch", runtime.GOARCH)
-	add("cpu", cpuModel())
-	add("ncpu", strconv.Itoa(ncpu))
-	add("gomaxprocs", strconv.Itoa(procs))
+	add(resultfile.ConfigGoos, runtime.GOOS)
+	add(resultfile.ConfigGoarch, runtime.GOARCH)
+	add(resultfile.ConfigCPU, cpuModel())
+	add(resultfile.ConfigNCPU, strconv.Itoa(ncpu))
+	add(resultfile.ConfigGomaxprocs, strconv.Itoa(procs))
+	e.UsableCPUs = ncpu
+	var affinity unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &affinity); err == nil && affinity.Count() > 0 {
+		e.UsableCPUs = min(e.UsableCPUs, affinity.Count())
+	}
 	if procs < ncpu {
 		warn("GOMAXPROCS is %d of %d CPUs: goroutine strategies cannot use them all", procs, ncpu)
 	}
 	quota := "none"
 	if q, ok := cgroupQuota(); ok {
 		quota = strconv.FormatFloat(q, 'f', 2, 64)
+		e.UsableCPUs = max(1, min(e.UsableCPUs, int(q)))
 		if q < float64(ncpu) {
 			warn("the cgroup CPU quota allows %.2f CPUs of the %d this machine shows: more workers than that only queue", q, ncpu)
 		}
 	}
-	add("cpu-quota", quota)
+	add(resultfile.ConfigCPUQuota, quota)
+	add(resultfile.ConfigUsableCPUs, strconv.Itoa(e.UsableCPUs))
 	if load, ok := loadAverage(); ok {
-		add("loadavg", strconv.FormatFloat(load, 'f', 2, 64))
+		note(resultfile.NoteLoadavg, strconv.FormatFloat(load, 'f', 2, 64))
 		if load > 0.25*float64(ncpu) {
 			warn("load average %.2f at start: other work competes for the %d CPUs and will blur the results", load, ncpu)
 		}
@@ -62,11 +78,11 @@ func CheckEnv() Env {
 			warn("CPU frequency governor is %q, not \"performance\": clock changes add noise", governor)
 		}
 	}
-	add("governor", governor)
-	add("go", runtime.Version())
-	add("commit", e.Commit)
-	add("host", e.Host)
-	add("date", time.Now().UTC().Format(time.RFC3339))
+	add(resultfile.ConfigGovernor, governor)
+	add(resultfile.ConfigGo, runtime.Version())
+	note(resultfile.NoteCommit, e.Commit)
+	note(resultfile.NoteHost, e.Host)
+	note(resultfile.NoteDate, time.Now().UTC().Format(time.RFC3339))
 	return e
 }
 

@@ -12,20 +12,21 @@ import (
 
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/runner/procpool"
+	"github.com/corescale/corescale/runner/pyref"
 )
 
 // needPython skips the test when there is no Python to run, and fails it
 // when there is one but the strategies still cannot run.
 func needPython(t *testing.T) {
 	t.Helper()
-	name := os.Getenv(EnvPython)
+	name := os.Getenv(pyref.EnvPython)
 	if name == "" {
 		name = "python3"
 	}
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("no Python: %v", err)
 	}
-	if err := PythonAvailable(); err != nil {
+	if err := pyref.Available(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -55,13 +56,13 @@ func TestPythonStrategiesGiveTheReferenceOutputs(t *testing.T) {
 	needPython(t)
 	for _, p := range pyParams() {
 		w := newWorkload(t, p)
-		for _, name := range PythonStrategies() {
+		for _, name := range pyref.Names() {
 			for _, workers := range []int{1, 2} {
 				if name == "py-serial" && workers > 1 {
 					continue
 				}
 				s := newPyStrategy(t, name, w, workers)
-				if st := s.(Starter).Startup(); st <= 0 || st > pyStartTimeout {
+				if st := s.(Starter).Startup(); st <= 0 || st > time.Minute {
 					t.Errorf("%s: start-up %v", name, st)
 				}
 				measureEverySched(t, s, w, Cell{Params: p, Strategy: name, Workers: workers})
@@ -75,10 +76,10 @@ func TestPythonStrategiesGiveTheReferenceOutputs(t *testing.T) {
 
 func TestPythonWrongOutputIsRejected(t *testing.T) {
 	needPython(t)
-	t.Setenv(envPyrefCorrupt, "1")
+	t.Setenv(pyref.EnvCorrupt, "1")
 	for _, p := range pyParams() {
 		w := newWorkload(t, p)
-		for _, name := range PythonStrategies() {
+		for _, name := range pyref.Names() {
 			t.Run(KernelName(p)+"/"+name, func(t *testing.T) {
 				s := newPyStrategy(t, name, w, 1)
 				_, err := Measure(context.Background(), s, w, procpool.Dynamic)
@@ -108,7 +109,7 @@ func TestPythonCancellationKillsTheProcessGroup(t *testing.T) {
 	// second, long enough to be cancelled in the middle.
 	w := newWorkload(t, kernels.Params{Kernel: "search", Shape: "uniform", Size: 1 << 21, Chunks: 64, Seed: 1})
 	s := newPyStrategy(t, "py-pool", w, 2)
-	pid := s.(*python).cmd.Process.Pid
+	pid := s.(python).p.Pid()
 	group := groupMembers(t, pid)
 	if len(group) != 3 {
 		t.Fatalf("process group %d has %v, want Python and 2 workers", pid, group)
@@ -136,7 +137,7 @@ func TestPythonCancellationKillsTheProcessGroup(t *testing.T) {
 func TestPythonCloseLeavesNoProcess(t *testing.T) {
 	needPython(t)
 	w := newWorkload(t, pyParams()[0])
-	for _, name := range PythonStrategies() {
+	for _, name := range pyref.Names() {
 		workers := 2
 		if name == "py-serial" {
 			workers = 1
@@ -145,7 +146,7 @@ func TestPythonCloseLeavesNoProcess(t *testing.T) {
 		if _, err := Measure(context.Background(), s, w, procpool.Dynamic); err != nil {
 			t.Fatal(err)
 		}
-		group := groupMembers(t, s.(*python).cmd.Process.Pid)
+		group := groupMembers(t, s.(python).p.Pid())
 		if err := s.Close(); err != nil {
 			t.Fatalf("%s: close: %v", name, err)
 		}
@@ -161,34 +162,25 @@ func TestPythonCloseLeavesNoProcess(t *testing.T) {
 func TestPythonAbsentIsAnErrorNotACrash(t *testing.T) {
 	w := newWorkload(t, pyParams()[0])
 
-	t.Setenv(EnvPython, "")
+	t.Setenv(pyref.EnvPython, "")
 	t.Setenv("PATH", t.TempDir())
 	_, err := NewStrategy("py-pool", w, 2)
 	if err == nil || !strings.Contains(err.Error(), "python3 not found: install Python 3") {
 		t.Errorf("without python3 on PATH: %v", err)
 	}
-	if err := PythonAvailable(); err == nil {
+	if err := pyref.Available(); err == nil {
 		t.Error("PythonAvailable without python3: no error")
 	}
 
-	t.Setenv(EnvPython, "/nonexistent/python3")
-	if _, err := NewStrategy("py-serial", w, 1); err == nil || !strings.Contains(err.Error(), EnvPython) {
-		t.Errorf("with %s naming nothing: %v", EnvPython, err)
-	}
-}
-
-func TestPythonMissingScriptIsAnError(t *testing.T) {
-	needPython(t)
-	w := newWorkload(t, pyParams()[0])
-	t.Setenv(EnvPyref, "/nonexistent/pyref.py")
-	if _, err := NewStrategy("py-serial", w, 1); err == nil || !strings.Contains(err.Error(), EnvPyref) {
-		t.Errorf("with %s naming nothing: %v", EnvPyref, err)
+	t.Setenv(pyref.EnvPython, "/nonexistent/python3")
+	if _, err := NewStrategy("py-serial", w, 1); err == nil || !strings.Contains(err.Error(), pyref.EnvPython) {
+		t.Errorf("with %s naming nothing: %v", pyref.EnvPython, err)
 	}
 }
 
 func TestPythonRefusesLargePurePythonMatmul(t *testing.T) {
 	needPython(t)
-	info, err := DescribePython(context.Background())
+	info, err := pyref.Describe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,9 +194,9 @@ func TestPythonRefusesLargePurePythonMatmul(t *testing.T) {
 	}
 }
 
-func TestDescribePython(t *testing.T) {
+func TestPythonDescribe(t *testing.T) {
 	needPython(t)
-	info, err := DescribePython(context.Background())
+	info, err := pyref.Describe(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/perf/benchfmt"
 
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/runner/procpool"
@@ -255,116 +252,6 @@ func TestWeakScalingGrowsTheWorkWithTheWorkers(t *testing.T) {
 	}
 }
 
-func syntheticOutcome() Outcome {
-	p := kernels.Params{Kernel: "hash", Shape: "uniform", Size: 64 << 20, Chunks: 64, Seed: 1}
-	work := kernels.Work{Amount: 64 << 20, Unit: "B"}
-	var out Outcome
-	for _, s := range []string{"serial", "goroutines", "procpool"} {
-		for _, workers := range []int{1, 2, 4} {
-			if s == "serial" && workers > 1 {
-				continue
-			}
-			for i := range 6 {
-				wall := time.Duration(40e6/workers + 1e5*i)
-				busy := make([]time.Duration, workers)
-				for j := range busy {
-					busy[j] = wall * 9 / 10
-				}
-				out.Samples = append(out.Samples, Sample{Cell: Cell{Params: p, Strategy: s, Sched: procpool.Dynamic, Workers: workers}, Work: work, Timing: Timing{Wall: wall, Busy: busy}})
-			}
-		}
-	}
-	out.Startups = []Startup{{Cell: Cell{Params: p, Strategy: "procpool", Workers: 2}, Duration: 3 * time.Millisecond}}
-	out.Unconverged = []Convergence{{Cell: out.Samples[0].Cell, Samples: 100, HalfWidth: 0.031}}
-	return out
-}
-
-func TestResultsReadBackWithBenchfmt(t *testing.T) {
-	out := syntheticOutcome()
-	out.Interrupted = true
-	var b strings.Builder
-	if err := WriteResults(&b, []Config{{"goos", "linux"}, {"commit", "abc123"}}, out); err != nil {
-		t.Fatal(err)
-	}
-	r := benchfmt.NewReader(strings.NewReader(b.String()), "results.txt")
-	n := 0
-	for r.Scan() {
-		switch rec := r.Result().(type) {
-		case *benchfmt.SyntaxError:
-			t.Fatalf("syntax error: %v", rec)
-		case *benchfmt.Result:
-			if rec.GetConfig("commit") != "abc123" || rec.GetConfig("interrupted") != "true" {
-				t.Errorf("%s lacks the configuration", rec.Name.Full())
-			}
-			if n < len(out.Samples) {
-				s := out.Samples[n]
-				if got := string(rec.Name.Full()); got != "Hash/shape=uniform/size=64Mi/strategy="+s.Cell.Strategy+fmt.Sprintf("/sched=dynamic/workers=%d", s.Cell.Workers) {
-					t.Errorf("sample %d named %s", n, got)
-				}
-				sec, _ := rec.Value("sec/op")
-				bps, _ := rec.Value("B/s")
-				if want := s.Timing.Wall.Seconds(); math.Abs(sec/want-1) > 1e-12 || math.Abs(bps/(s.Work.Amount/want)-1) > 1e-12 {
-					t.Errorf("sample %d: %g sec/op, %g B/s; want %g and %g", n, sec, bps, want, s.Work.Amount/want)
-				}
-				if _, ok := rec.Value("busy-max-sec/op"); !ok {
-					t.Errorf("sample %d has no busy-max-sec/op", n)
-				}
-			}
-			n++
-		}
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n != len(out.Samples)+len(out.Startups) {
-		t.Errorf("read %d results, wrote %d", n, len(out.Samples)+len(out.Startups))
-	}
-	if r.Units().GetBetter("B/s") != 1 || r.Units().GetBetter("busy-max-sec/op") != -1 {
-		t.Error("unit metadata lost")
-	}
-	if !strings.Contains(b.String(), "# not converged: BenchmarkHash") {
-		t.Error("unconverged cells not listed")
-	}
-}
-
-func TestBenchstatReadsResults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds benchstat")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command")
-	}
-	path := filepath.Join(t.TempDir(), "results.txt")
-	if err := WriteFileAtomic(path, func(w io.Writer) error { return WriteResults(w, nil, syntheticOutcome()) }); err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		col  string
-		want []string
-	}{
-		{"/strategy", []string{"serial", "goroutines", "procpool"}},
-		{"/workers", []string{"1", "2", "4"}},
-	} {
-		cmd := exec.Command("go", "tool", "benchstat", "-col", tt.col, "-filter", ".name:Hash", path)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("benchstat -col %s: %v\n%s", tt.col, err, out)
-		}
-		header := ""
-		for _, line := range strings.Split(string(out), "\n") {
-			if strings.Contains(line, "│") && strings.Contains(line, tt.want[0]) {
-				header = line
-				break
-			}
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(header, w) {
-				t.Errorf("benchstat -col %s header %q lacks %q\n%s", tt.col, header, w, out)
-			}
-		}
-	}
-}
-
 func TestWriteFileAtomicLeavesNothingWhenTheWriteFails(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.txt")
@@ -378,14 +265,6 @@ func TestWriteFileAtomicLeavesNothingWhenTheWriteFails(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Errorf("left %v behind", entries)
-	}
-}
-
-func TestFormatSize(t *testing.T) {
-	for n, want := range map[int]string{128: "128", 512: "512", 1024: "1024", 645: "645", 1 << 16: "64Ki", 1 << 22: "4Mi", 64 << 20: "64Mi", 100_003: "100003"} {
-		if got := FormatSize(n); got != want {
-			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
-		}
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
+	"github.com/corescale/corescale/runner/pyref"
 )
 
 // A Strategy runs every chunk of its workload once per Run. It is built for
@@ -27,6 +29,9 @@ type Strategy interface {
 type Timing struct {
 	Wall time.Duration   // the parallel section, from dispatch to the last worker done
 	Busy []time.Duration // per worker: time spent inside chunk functions
+	// Wait is, per worker, the part of Busy it was not on a CPU (waiting
+	// to be scheduled); nil where the strategy cannot tell.
+	Wait []time.Duration
 }
 
 // A Starter is a strategy whose set-up is worth reporting (a process pool's
@@ -45,10 +50,17 @@ type strategyDef struct {
 	reference bool
 }
 
+// strategies is every strategy a sweep can run, registered here and only
+// here. The baseline's A/A twin (resultfile.SerialAA) is not one of them:
+// the sweep measures it with the serial strategy whenever serial runs.
 var strategies = map[string]strategyDef{
-	"serial":     {build: newSerial, maxWorkers: 1},
-	"goroutines": {build: newGoroutines},
-	"procpool":   {build: newProcpool},
+	resultfile.Serial:     {build: newSerial, maxWorkers: 1},
+	resultfile.Goroutines: {build: newGoroutines},
+	resultfile.Procpool:   {build: newProcpool},
+	resultfile.PySerial:   {build: newPython(resultfile.PySerial), maxWorkers: 1, reference: true},
+	resultfile.PyThreads:  {build: newPython(resultfile.PyThreads), reference: true},
+	resultfile.PyPool:     {build: newPython(resultfile.PyPool), reference: true},
+	resultfile.PyPoolShm:  {build: newPython(resultfile.PyPoolShm), reference: true},
 }
 
 // Strategies returns the names of corescale's own strategies, serial
@@ -74,9 +86,9 @@ func strategyNames(reference bool) []string {
 		switch {
 		case a == b:
 			return 0
-		case a == "serial":
+		case a == resultfile.Serial:
 			return -1
-		case b == "serial":
+		case b == resultfile.Serial:
 			return 1
 		}
 		return strings.Compare(a, b)
@@ -232,3 +244,25 @@ func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched)
 	}
 	return t, nil
 }
+
+// python runs a Python reference strategy (package pyref) over the
+// workload's region.
+type python struct{ p *pyref.Process }
+
+func newPython(name string) func(w *Workload, workers int) (Strategy, error) {
+	return func(w *Workload, workers int) (Strategy, error) {
+		p, err := pyref.Start(name, w.region, w.task, workers)
+		if err != nil {
+			return nil, err
+		}
+		return python{p}, nil
+	}
+}
+
+func (s python) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
+	wall, busy, err := s.p.Run(ctx, sched)
+	return Timing{Wall: wall, Busy: busy}, err
+}
+
+func (s python) Startup() time.Duration { return s.p.Startup() }
+func (s python) Close() error           { return s.p.Close() }

@@ -99,6 +99,9 @@ type Outcome struct {
 	// Interrupted is set when the context ended the sweep; Samples then
 	// hold every round finished before it.
 	Interrupted bool
+	// Rounds holds, per kernel configuration (its KernelName), the rounds
+	// measured by each fork; a sweep in one process has one.
+	Rounds map[string][]int
 }
 
 // Cells lists the plan's cells, grouped by kernel configuration in the

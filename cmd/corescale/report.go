@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/corescale/corescale/internal/modroot"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/analysis"
 )
 
@@ -24,7 +28,7 @@ benchstat's own tables; writes the same to DIR/report.md with charts.`
 func reportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[-o DIR] FILE...", reportSummary, stderr)
 	dir := fs.String("o", "", "report directory (default results/report/<name of the first file>)")
-	benchstat := fs.Bool("benchstat", true, "add benchstat's tables (runs go tool benchstat in the module)")
+	benchstat := fs.Bool("benchstat", true, "add benchstat's tables (go tool benchstat inside a corescale checkout, else go run of the pinned x/perf version)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -44,12 +48,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	r := analysis.NewReport(set)
 	if *benchstat {
-		wd, _ := os.Getwd()
-		if root, ok := modroot.Find(wd); ok {
-			r.AddBenchstat(root)
-		} else {
-			fmt.Fprintln(stderr, "corescale: no go.mod above the working directory: benchstat tables left out")
-		}
+		r.Benchstat = benchstatTables(set.Files)
 	}
 	if err := r.WriteText(stdout); err != nil {
 		return failure{err}
@@ -67,4 +66,54 @@ func inputErr(err error) error {
 		return usageError{err}
 	}
 	return failure{err}
+}
+
+// benchstatTables runs benchstat on the files: -col /strategy per worker
+// count, and -col /workers per strategy, on time per run. Inside a checkout
+// of corescale it is the module's pinned tool (go tool benchstat); anywhere
+// else, go run of the x/perf version this binary was built with.
+func benchstatTables(files []analysis.File) []analysis.BenchstatTable {
+	var paths []string
+	for _, f := range files {
+		p, err := filepath.Abs(f.Path)
+		if err != nil {
+			p = f.Path
+		}
+		paths = append(paths, p)
+	}
+	command, dir := benchstatCommand()
+	filter := ".unit:" + analysis.UnitTime + " -.name:" + resultfile.BaseStartup + " -.name:" + resultfile.BaseCeiling
+	var tables []analysis.BenchstatTable
+	for _, t := range []analysis.BenchstatTable{
+		{Title: "Strategies side by side, one table per worker count", Args: []string{"-filter", filter, "-table", ".config,/workers", "-col", "/strategy"}},
+		{Title: "Worker counts side by side, one table per strategy", Args: []string{"-filter", filter, "-table", ".config,/strategy", "-col", "/workers@num"}},
+	} {
+		cmd := exec.Command("go", append(append(slices.Clone(command), t.Args...), paths...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		t.Text = string(out)
+		if err != nil {
+			t.Text = fmt.Sprintf("(go %s failed: %v)\n%s", strings.Join(command, " "), err, out)
+		}
+		tables = append(tables, t)
+	}
+	return tables
+}
+
+// benchstatCommand returns the go subcommand that runs benchstat and the
+// directory to run it in.
+func benchstatCommand() (args []string, dir string) {
+	wd, _ := os.Getwd()
+	if root, ok := modroot.Find(wd); ok {
+		return []string{"tool", "benchstat"}, root
+	}
+	version := "latest"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "golang.org/x/perf" {
+				version = m.Version
+			}
+		}
+	}
+	return []string{"run", "golang.org/x/perf/cmd/benchstat@" + version}, wd
 }

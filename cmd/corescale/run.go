@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner"
+	"github.com/corescale/corescale/runner/ceiling"
 	"github.com/corescale/corescale/runner/procpool"
+	"github.com/corescale/corescale/runner/pyref"
 )
 
 func init() {
@@ -62,8 +65,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		if err := runner.CheckStrategy(s, 1); err != nil {
 			return usageError{err}
 		}
-		if runner.IsPythonStrategy(s) {
-			if err := runner.PythonAvailable(); err != nil {
+		if resultfile.IsReference(s) {
+			if err := pyref.Available(); err != nil {
 				return usagef("-strategies %s: %v", s, err)
 			}
 		}
@@ -118,12 +121,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	for _, w := range env.Warnings {
 		fmt.Fprintln(stderr, "corescale: warning:", w)
 	}
-	config := append(env.Config, runConfig(plan, *sizes, *scaling)...)
+	config, notes := runConfig(plan, *scaling, *sizes)
+	config = append(env.Config, config...)
+	notes = append(env.Notes, notes...)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if python {
-		if info, err := runner.DescribePython(ctx); err != nil {
+		if info, err := pyref.Describe(ctx); err != nil {
 			fmt.Fprintf(stderr, "corescale: warning: -ref python: %v; the py-* strategies are left out\n", firstLine(err.Error()))
 		} else {
 			for _, s := range runner.ReferenceStrategies() {
@@ -132,16 +137,16 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			config = append(config,
-				runner.Config{Key: "python", Value: info.Implementation + " " + info.Python},
-				runner.Config{Key: "numpy", Value: orNone(info.Numpy)},
-				runner.Config{Key: "blas", Value: orNone(info.BLAS)})
+				resultfile.Config{Key: resultfile.ConfigPython, Value: info.Implementation + " " + info.Python},
+				resultfile.Config{Key: resultfile.ConfigNumpy, Value: orNone(info.Numpy)},
+				resultfile.Config{Key: resultfile.ConfigBLAS, Value: orNone(info.BLAS)})
 		}
 	}
-	var ceilings []runner.Ceiling
+	var ceilings []ceiling.Ceiling
 	if native {
 		// Before the sweep, while nothing else of ours runs: the probes
 		// measure one core.
-		if ceilings, err = runner.Ceilings(ctx, plan.Configs); err != nil {
+		if ceilings, err = ceiling.Ceilings(ctx, plan.Configs); err != nil {
 			fmt.Fprintf(stderr, "corescale: warning: -ref native: %v\n", firstLine(err.Error()))
 		}
 	}
@@ -157,11 +162,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "corescale: skipped %s: %s\n", s.Cell.Name(), firstLine(s.Err.Error()))
 	}
 	if len(outcome.Samples) > 0 {
+		file := outcome.ResultFile()
+		file.Config, file.Notes, file.Ceilings = config, notes, ceiling.Records(ceilings)
 		if err := runner.WriteFileAtomic(path, func(w io.Writer) error {
-			if err := runner.WriteResults(w, config, outcome); err != nil {
-				return err
-			}
-			return runner.WriteCeilings(w, ceilings)
+			return resultfile.Write(w, file)
 		}); err != nil {
 			return failure{fmt.Errorf("writing %s: %w", path, err)}
 		}
@@ -295,20 +299,25 @@ func defaultWorkers(ncpu int) []int {
 	return counts
 }
 
-func runConfig(plan runner.Plan, sizes, scaling string) []runner.Config {
+// runConfig returns the configuration and note lines of the plan: what
+// changes the work is configuration, how it was sampled is a note.
+func runConfig(plan runner.Plan, scaling, sizes string) (config, notes []resultfile.Config) {
 	count := "adaptive"
 	if plan.Count > 0 {
 		count = strconv.Itoa(plan.Count)
 	}
-	return []runner.Config{
-		{Key: "scaling", Value: scaling},
-		{Key: "sizes", Value: sizes},
-		{Key: "chunks", Value: strconv.Itoa(plan.Configs[0].Chunks)},
-		{Key: "seed", Value: strconv.FormatUint(plan.Configs[0].Seed, 10)},
-		{Key: "count", Value: count},
-		{Key: "precision", Value: strconv.FormatFloat(plan.Precision, 'g', -1, 64)},
-		{Key: "budget", Value: plan.Budget.String()},
+	config = []resultfile.Config{
+		{Key: resultfile.ConfigScaling, Value: scaling},
+		{Key: resultfile.ConfigChunks, Value: strconv.Itoa(plan.Configs[0].Chunks)},
+		{Key: resultfile.ConfigSeed, Value: strconv.FormatUint(plan.Configs[0].Seed, 10)},
 	}
+	notes = []resultfile.Config{
+		{Key: resultfile.NoteSizes, Value: sizes},
+		{Key: resultfile.NoteCount, Value: count},
+		{Key: resultfile.NotePrecision, Value: strconv.FormatFloat(plan.Precision, 'g', -1, 64)},
+		{Key: resultfile.NoteBudget, Value: plan.Budget.String()},
+	}
+	return config, notes
 }
 
 // checkWritable fails early, before a long sweep, when the result file's

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/perf/benchfmt"
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner"
 )
 
@@ -131,10 +131,9 @@ func smallSweepCells(t *testing.T) []string {
 	return cells
 }
 
-// resultFile is what a result file holds, as golang.org/x/perf/benchfmt
-// reads it.
+// resultFile is what a result file holds, as package resultfile reads it.
 type resultFile struct {
-	config  map[string]string // file configuration
+	config  map[string]string // configuration and note lines
 	samples map[string]int    // result lines by benchmark name, without start-ups and ceilings
 	total   int               // of samples
 }
@@ -146,27 +145,17 @@ func readResultFile(t *testing.T, path string) resultFile {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rf := resultFile{config: map[string]string{}, samples: map[string]int{}}
-	r := benchfmt.NewReader(f, path)
-	for r.Scan() {
-		switch rec := r.Result().(type) {
-		case *benchfmt.SyntaxError:
-			t.Fatalf("result file: %v", rec)
-		case *benchfmt.Result:
-			for _, c := range rec.Config {
-				if c.File {
-					rf.config[c.Key] = string(c.Value)
-				}
-			}
-			if base := string(rec.Name.Base()); base == "Startup" || base == "Ceiling" {
-				continue
-			}
-			rf.samples[string(rec.Name.Full())]++
-			rf.total++
-		}
+	file, err := resultfile.Read(f, path)
+	if err != nil {
+		t.Fatalf("result file: %v", err)
 	}
-	if err := r.Err(); err != nil {
-		t.Fatalf("reading the result file: %v", err)
+	rf := resultFile{config: map[string]string{}, samples: map[string]int{}}
+	for _, c := range append(file.Config, file.Notes...) {
+		rf.config[c.Key] = c.Value
+	}
+	for _, s := range file.Samples {
+		rf.samples[s.Name]++
+		rf.total++
 	}
 	return rf
 }

@@ -1,15 +1,14 @@
-package runner
+package ceiling
 
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"golang.org/x/perf/benchfmt"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 )
 
 func TestParseOpensslSpeedReadsTheResultTable(t *testing.T) {
@@ -56,10 +55,10 @@ func TestCeilingsWithoutOpensslSkipTheHashCeiling(t *testing.T) {
 		t.Fatalf("Ceilings without openssl = %+v, want one skipped hash ceiling", cs)
 	}
 	var buf bytes.Buffer
-	if err := WriteCeilings(&buf, cs); err != nil {
+	if err := resultfile.Write(&buf, &resultfile.File{Ceilings: Records(cs)}); err != nil {
 		t.Fatal(err)
 	}
-	if s := buf.String(); !strings.HasPrefix(s, "# ceiling BenchmarkCeiling/kernel=hash/source=openssl-sha256/cores=1: skipped: openssl not found") {
+	if s := buf.String(); !strings.HasPrefix(s, "# ceiling: BenchmarkCeiling/kernel=hash/source=openssl-sha256/cores=1: skipped: openssl not found") {
 		t.Errorf("written: %q", s)
 	}
 }
@@ -79,10 +78,10 @@ func TestCeilingsAreResultLinesAfterTheSamples(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, c := range cs {
-		t.Logf("%s: %.4g %s (%s)%s", c.Name(), c.Value, c.Unit, c.Method, c.Skipped)
+		t.Logf("%s: %.4g %s (%s)%s", c.Record().Name(), c.Value, c.Unit, c.Method, c.Skipped)
 		seen[c.Kernel+"/"+c.Source] = true
 		if c.Skipped == "" && !(c.Value > 0) {
-			t.Errorf("%s = %v", c.Name(), c.Value)
+			t.Errorf("%s = %v", c.Record().Name(), c.Value)
 		}
 	}
 	for _, want := range []string{"hash/openssl-sha256", "matmul/fp64-peak", "search/memory-latency", "search/memory-bandwidth", "search/memory-probe"} {
@@ -91,47 +90,22 @@ func TestCeilingsAreResultLinesAfterTheSamples(t *testing.T) {
 		}
 	}
 
-	// Appended to a result file, the ceilings read back as results with
-	// the file's configuration.
+	// In a result file, the ceilings read back with their figures and
+	// how they were obtained.
 	var buf bytes.Buffer
-	sample := Sample{
-		Cell:   Cell{Params: configs[0], Strategy: "serial", Workers: 1},
-		Work:   kernels.Work{Amount: 1 << 20, Unit: "B"},
-		Timing: Timing{Wall: time.Millisecond, Busy: []time.Duration{time.Millisecond}},
-	}
-	if err := WriteResults(&buf, []Config{{"cpu", "test"}}, Outcome{Samples: []Sample{sample}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteCeilings(&buf, cs); err != nil {
+	if err := resultfile.Write(&buf, &resultfile.File{Config: []resultfile.Config{{Key: "cpu", Value: "test"}}, Ceilings: Records(cs)}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("result file:\n%s", buf.String())
-	r := benchfmt.NewReader(&buf, "ceilings.txt")
-	results, better := 0, map[string]string{}
-	for r.Scan() {
-		switch rec := r.Result().(type) {
-		case *benchfmt.SyntaxError:
-			t.Errorf("%v", rec)
-		case *benchfmt.UnitMetadata:
-			better[rec.OrigUnit] = rec.Value
-		case *benchfmt.Result:
-			if rec.Name.String() == sample.Cell.Name() {
-				continue
-			}
-			results++
-			if cpu := rec.GetConfig("cpu"); cpu != "test" {
-				t.Errorf("%s: cpu %q, want the file's", rec.Name, cpu)
-			}
-			if base, _ := rec.Name.Parts(); string(base) != "Ceiling" {
-				t.Errorf("result %s is not a ceiling", rec.Name)
-			}
-		}
+	f, err := resultfile.Read(&buf, "ceilings.txt")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if results == 0 {
-		t.Error("no results read back")
+	if !slices.Equal(f.Ceilings, Records(cs)) {
+		t.Errorf("read back\n%+v\nwant\n%+v", f.Ceilings, Records(cs))
 	}
-	if better[UnitLoad] != "lower" || better["queries/s"] != "higher" {
-		t.Errorf("unit metadata %v", better)
+	if f.Units.GetBetter(resultfile.TidyUnit(resultfile.UnitLoad)) != -1 || f.Units.GetBetter("queries/s") != 1 {
+		t.Errorf("unit metadata %v", f.Units)
 	}
 }
 

@@ -1,11 +1,15 @@
-package runner
+// Package ceiling measures, on this machine, bounds on the kernels'
+// throughput that reports show beside the measured cells: openssl's SHA-256
+// on one core, the FP64 peak, and a memory probe shaped like the search
+// kernel's loads. It uses the kernels' constants but none of the runner:
+// ceilings run before a sweep, while nothing else of ours runs.
+package ceiling
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/bits"
 	"math/rand/v2"
 	"os"
@@ -16,9 +20,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/perf/benchfmt"
-
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 )
 
 // A Ceiling is a bound on a kernel's throughput on this machine, from a tool
@@ -28,9 +31,9 @@ import (
 // show it beside the measured cells, so that "goroutines reach 90% of
 // openssl" can be read off the same result file.
 //
-// A Ceiling is a result line, "Ceiling/kernel=hash/source=openssl-sha256/cores=1",
-// with its figure in a base unit benchstat can scale, and a comment line
-// that says how the figure was obtained.
+// In the result file a Ceiling is a benchmark line
+// ("Ceiling/kernel=hash/source=openssl-sha256/cores=1") with its figure in a
+// base unit benchstat can scale, and a note that says how it was obtained.
 type Ceiling struct {
 	Kernel string // hash, matmul, search
 	// Source names what gave the figure: openssl-sha256, fp64-peak,
@@ -51,21 +54,33 @@ type Ceiling struct {
 	Skipped string
 }
 
-// UnitLoad is the unit of a memory latency probe: nanoseconds per
-// dependent load. Readers see it tidied to sec/load.
-const UnitLoad = "ns/load"
-
-// Name returns the ceiling's benchmark name without "Benchmark", every
-// dimension a key.
-func (c Ceiling) Name() string {
-	name := "Ceiling/kernel=" + c.Kernel + "/source=" + c.Source
+// Record is the ceiling as the result file holds it.
+func (c Ceiling) Record() resultfile.Ceiling {
+	r := resultfile.Ceiling{Kernel: c.Kernel, Source: c.Source, Lanes: c.Lanes, Cores: c.Cores,
+		Value: c.Value, Unit: c.Unit, Skipped: c.Skipped != ""}
 	if c.Size > 0 {
-		name += "/size=" + FormatSize(c.Size)
+		r.Size = resultfile.FormatSize(c.Size)
 	}
-	if c.Lanes > 0 {
-		name += "/lanes=" + strconv.Itoa(c.Lanes)
+	switch {
+	case c.Skipped != "":
+		r.How = c.Skipped
+	case c.Derived:
+		r.How = "derived: " + c.Method
+	case c.Probe > 0:
+		r.How = fmt.Sprintf("measured in %v: %s", c.Probe.Round(time.Millisecond), c.Method)
+	default:
+		r.How = "measured: " + c.Method
 	}
-	return name + "/cores=" + strconv.Itoa(c.Cores)
+	return r
+}
+
+// Records converts ceilings for the result file.
+func Records(cs []Ceiling) []resultfile.Ceiling {
+	out := make([]resultfile.Ceiling, len(cs))
+	for i, c := range cs {
+		out[i] = c.Record()
+	}
+	return out
 }
 
 // Ceilings measures the ceilings of the kernels in configs (all kernels at
@@ -126,7 +141,7 @@ func perCore(c Ceiling, cores int, why string) []Ceiling {
 }
 
 // hashBlock is the message length openssl hashes: the hash kernel's.
-const hashBlock = 16 << 10
+const hashBlock = kernels.HashMessageBytes
 
 // hashCeilings runs openssl speed on one core. OpenSSL's SHA-256 uses the
 // SHA extensions where the CPU has them, as Go's crypto/sha256 does, so it is
@@ -252,12 +267,12 @@ func flopsPerCycle(flags []string) (int, string) {
 
 // Memory probe sizes: the array is four times the effective last-level
 // cache of the machines we run on, so that random loads miss it; the
-// lanes are searchLanes of kernels/search.go, the loads the kernel keeps in
+// lanes are kernels.SearchLanes, the loads the kernel keeps in
 // flight.
 const (
 	probeBytes = 64 << 20
 	probeLine  = 64
-	probeLanes = 32
+	probeLanes = kernels.SearchLanes
 )
 
 // searchCeilings probe memory with one goroutine and derive the search
@@ -306,9 +321,9 @@ func searchCeilings(ctx context.Context, cores int, sizes []int) []Ceiling {
 
 	chase := fmt.Sprintf("dependent loads through a random cycle over the cache lines of a %d MiB array", probeBytes>>20)
 	cs := []Ceiling{
-		{Kernel: "search", Source: "memory-latency", Lanes: 1, Cores: 1, Value: lat1, Unit: UnitLoad, Probe: d1,
+		{Kernel: "search", Source: "memory-latency", Lanes: 1, Cores: 1, Value: lat1, Unit: resultfile.UnitLoad, Probe: d1,
 			Method: chase + ", one chain: the latency of a miss"},
-		{Kernel: "search", Source: "memory-latency", Lanes: probeLanes, Cores: 1, Value: lat32, Unit: UnitLoad, Probe: d32,
+		{Kernel: "search", Source: "memory-latency", Lanes: probeLanes, Cores: 1, Value: lat32, Unit: resultfile.UnitLoad, Probe: d32,
 			Method: chase + fmt.Sprintf(", %d chains interleaved like the search kernel's lanes: time per load with misses overlapped", probeLanes)},
 		{Kernel: "search", Source: "memory-bandwidth", Cores: 1, Value: bw, Unit: "B/s", Probe: dbw,
 			Method: fmt.Sprintf("sequential read of a %d MiB array by one goroutine, 8 words per iteration", len(p.words)>>17)},
@@ -433,49 +448,4 @@ func (p *memProbe) bandwidth(d time.Duration) (float64, time.Duration) {
 	took := time.Since(start)
 	runtime.KeepAlive(total)
 	return bytesRead / took.Seconds(), took
-}
-
-// WriteCeilings writes ceilings as benchmark result lines with their unit
-// metadata, each followed by a comment line that says how it was obtained;
-// a skipped ceiling is a comment line only. It is meant to follow
-// WriteResults in the same file: it writes no configuration lines, so the
-// results inherit the file's.
-func WriteCeilings(w io.Writer, cs []Ceiling) error {
-	var buf bytes.Buffer
-	bw := benchfmt.NewWriter(&buf)
-	var units []string
-	for _, c := range cs {
-		if c.Skipped == "" && !slices.Contains(units, c.Unit) {
-			units = append(units, c.Unit)
-		}
-	}
-	for _, u := range units {
-		better := "higher"
-		if u == UnitLoad {
-			better = "lower"
-		}
-		if err := bw.Write(&benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u, Key: "better"}, OrigUnit: u, Value: better}); err != nil {
-			return err
-		}
-	}
-	for _, c := range cs {
-		if c.Skipped != "" {
-			fmt.Fprintf(&buf, "# ceiling Benchmark%s: skipped: %s\n", c.Name(), c.Skipped)
-			continue
-		}
-		res := &benchfmt.Result{Name: benchfmt.Name(c.Name()), Iters: 1,
-			Values: []benchfmt.Value{{Value: c.Value, Unit: c.Unit}}}
-		if err := bw.Write(res); err != nil {
-			return err
-		}
-		how := "measured"
-		if c.Derived {
-			how = "derived"
-		} else if c.Probe > 0 {
-			how = fmt.Sprintf("measured in %v", c.Probe.Round(time.Millisecond))
-		}
-		fmt.Fprintf(&buf, "# ceiling Benchmark%s: %s: %s\n", c.Name(), how, c.Method)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
 }

@@ -1,15 +1,25 @@
-package runner
+// Package pyref runs the Python reference strategies: the same workload as
+// the Go strategies, done with what a Python programmer would write: a loop
+// (py-serial), a thread pool (py-threads), and multiprocessing.Pool with
+// results pickled back (py-pool) or written in shared memory (py-pool-shm).
+// Each is pyref.py (embedded), started once per strategy and kept, like a
+// pool; it maps the workload's region from the memfd it inherits and
+// computes into the same outputs, which the caller verifies with the same
+// code as every other strategy's.
+//
+// Each strategy is one Python process (plus its pool's workers) in a process
+// group of its own, so that cancellation and Close can kill the whole tree.
+package pyref
 
 import (
 	"bufio"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,55 +28,33 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/corescale/corescale/internal/modroot"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
 
-// The Python reference strategies run the same workload as the Go ones with
-// what a Python programmer would write: a loop, a thread pool, and
-// multiprocessing.Pool with results pickled back (py-pool) or written in
-// shared memory (py-pool-shm). They are scripts/pyref/pyref.py, started once
-// per strategy and kept, like a pool; it maps the workload's region from the
-// memfd it inherits and computes into the same outputs, which Measure then
-// verifies with the same code as every other strategy's.
+// Names returns the names of the Python reference strategies.
+func Names() []string {
+	return []string{resultfile.PyPool, resultfile.PyPoolShm, resultfile.PySerial, resultfile.PyThreads}
+}
+
+// script is pyref.py, run with python3 -c: an installed binary needs no
+// checkout beside it.
 //
-// Each strategy is one Python process (plus its pool's workers) in a process
-// group of its own, so that cancellation and Close can kill the whole tree.
-func init() {
-	for _, name := range PythonStrategies() {
-		def := strategyDef{reference: true, build: func(w *Workload, workers int) (Strategy, error) {
-			return newPython(name, w, workers)
-		}}
-		if name == "py-serial" {
-			def.maxWorkers = 1
-		}
-		strategies[name] = def
-	}
-}
-
-// PythonStrategies returns the names of the Python reference strategies.
-func PythonStrategies() []string {
-	return []string{"py-pool", "py-pool-shm", "py-serial", "py-threads"}
-}
-
-// IsPythonStrategy reports whether name is a Python reference strategy:
-// one that needs Python 3 on the machine.
-func IsPythonStrategy(name string) bool { return slices.Contains(PythonStrategies(), name) }
+//go:embed pyref.py
+var script string
 
 // Environment variables that choose the Python interpreter and the script.
 const (
 	EnvPython = "CORESCALE_PYTHON" // interpreter; default python3 on PATH
-	EnvPyref  = "CORESCALE_PYREF"  // pyref.py; default scripts/pyref/pyref.py of the module
-	// envPyrefCorrupt makes pyref.py flip a byte of its outputs after each
+	// EnvCorrupt makes pyref.py flip a byte of its outputs after each
 	// run, for tests of verification.
-	envPyrefCorrupt = "CORESCALE_PYREF_CORRUPT"
+	EnvCorrupt = "CORESCALE_PYREF_CORRUPT"
 	// envPyrefT0 carries the monotonic clock at exec, so that pyref.py can
 	// report the interpreter's own start-up.
 	envPyrefT0 = "CORESCALE_PYREF_T0"
 )
 
 const (
-	pyrefPath = "scripts/pyref/pyref.py"
 	// pyStartTimeout bounds the wait for the ready line: interpreter,
 	// imports (numpy is the slow one) and forking the pool.
 	pyStartTimeout = time.Minute
@@ -75,41 +63,39 @@ const (
 	pyCloseGrace = 5 * time.Second
 )
 
-// PythonAvailable reports whether the Python strategies can run here: an
-// interpreter of Python 3.8 or newer and pyref.py were found. The error
-// says what is missing and how to supply it.
-func PythonAvailable() error {
-	_, _, err := findPython()
+// Available reports whether the Python strategies can run here: an
+// interpreter of Python 3.8 or newer was found. The error says what is
+// missing and how to supply it.
+func Available() error {
+	_, err := findPython()
 	return err
 }
 
-// PythonInfo describes the Python that runs the reference strategies, for
+// Info describes the Python that runs the reference strategies, for
 // the configuration lines of a result file.
-type PythonInfo struct {
+type Info struct {
 	Python         string `json:"python"`         // version, e.g. "3.11.7"
 	Implementation string `json:"implementation"` // CPython, PyPy
 	Executable     string `json:"executable"`
 	GIL            bool   `json:"gil"`
 	Numpy          string `json:"numpy"` // version, or "" when absent
 	BLAS           string `json:"blas"`  // the BLAS library numpy loaded, "none" or "unknown"
-	Script         string `json:"-"`     // path of pyref.py
 }
 
-// DescribePython runs pyref.py --describe.
-func DescribePython(ctx context.Context) (PythonInfo, error) {
-	python, script, err := findPython()
+// Describe runs pyref.py --describe.
+func Describe(ctx context.Context) (Info, error) {
+	python, err := findPython()
 	if err != nil {
-		return PythonInfo{}, err
+		return Info{}, err
 	}
-	out, err := exec.CommandContext(ctx, python, script, "--describe").Output()
+	out, err := exec.CommandContext(ctx, python, "-c", script, "--describe").Output()
 	if err != nil {
-		return PythonInfo{}, fmt.Errorf("runner: %s --describe: %w%s", script, err, stderrOf(err))
+		return Info{}, fmt.Errorf("pyref: pyref.py --describe: %w%s", err, stderrOf(err))
 	}
-	var info PythonInfo
+	var info Info
 	if err := json.Unmarshal(out, &info); err != nil {
-		return PythonInfo{}, fmt.Errorf("runner: %s --describe: %w", script, err)
+		return Info{}, fmt.Errorf("pyref: pyref.py --describe: %w", err)
 	}
-	info.Script = script
 	return info, nil
 }
 
@@ -131,8 +117,8 @@ type pythonCheck struct {
 	err        error
 }
 
-// findPython returns the Python executable and the path of pyref.py.
-func findPython() (python, script string, err error) {
+// findPython returns the Python executable.
+func findPython() (string, error) {
 	name := os.Getenv(EnvPython)
 	if name == "" {
 		name = "python3"
@@ -140,9 +126,9 @@ func findPython() (python, script string, err error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv(EnvPython) != "" {
-			return "", "", fmt.Errorf("runner: %s=%s: %w: point it at a Python 3 interpreter to run py-* strategies", EnvPython, name, err)
+			return "", fmt.Errorf("pyref: %s=%s: %w: point it at a Python 3 interpreter to run py-* strategies", EnvPython, name, err)
 		}
-		return "", "", fmt.Errorf("runner: python3 not found: install Python 3 to run py-* strategies (or set %s)", EnvPython)
+		return "", fmt.Errorf("pyref: python3 not found: install Python 3 to run py-* strategies (or set %s)", EnvPython)
 	}
 	check, ok := interpreters.Load(path)
 	if !ok {
@@ -150,11 +136,7 @@ func findPython() (python, script string, err error) {
 		interpreters.Store(path, check)
 	}
 	c := check.(pythonCheck)
-	if c.err != nil {
-		return "", "", c.err
-	}
-	script, err = findScript()
-	return c.executable, script, err
+	return c.executable, c.err
 }
 
 func checkInterpreter(path string) pythonCheck {
@@ -163,50 +145,21 @@ func checkInterpreter(path string) pythonCheck {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "-c", probe).Output()
 	if err != nil {
-		return pythonCheck{err: fmt.Errorf("runner: %s does not run: %w%s", path, err, stderrOf(err))}
+		return pythonCheck{err: fmt.Errorf("pyref: %s does not run: %w%s", path, err, stderrOf(err))}
 	}
 	lines := strings.Fields(string(out))
 	if len(lines) != 2 {
-		return pythonCheck{err: fmt.Errorf("runner: %s: unexpected answer %q to a version check", path, out)}
+		return pythonCheck{err: fmt.Errorf("pyref: %s: unexpected answer %q to a version check", path, out)}
 	}
 	if lines[1] != "True" {
-		return pythonCheck{err: fmt.Errorf("runner: %s is older than Python 3.8: install Python 3 to run py-* strategies", path)}
+		return pythonCheck{err: fmt.Errorf("pyref: %s is older than Python 3.8: install Python 3 to run py-* strategies", path)}
 	}
 	return pythonCheck{executable: lines[0]}
 }
 
-// findScript finds pyref.py: $CORESCALE_PYREF, else scripts/pyref/pyref.py
-// in this module's root, looked for above the working directory and then
-// above the executable (go test runs in the package's directory, an
-// installed binary anywhere).
-func findScript() (string, error) {
-	if p := os.Getenv(EnvPyref); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("runner: %s=%s: %w", EnvPyref, p, err)
-		}
-		return p, nil
-	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		if root, ok := modroot.Find(dir); ok {
-			p := filepath.Join(root, pyrefPath)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("runner: %s not found above %s: run from the corescale module or set %s", pyrefPath, strings.Join(starts, " or "), EnvPyref)
-}
-
-// python is a running pyref.py serving one strategy over one workload. Like
-// the other strategies it is not safe for concurrent use.
-type python struct {
+// A Process is a running pyref.py serving one strategy over one workload.
+// It is not safe for concurrent use.
+type Process struct {
 	name    string
 	workers int
 	cmd     *exec.Cmd
@@ -234,7 +187,7 @@ type pyReady struct {
 	SetupNs       int64  `json:"setup_ns"`
 	PoolNs        int64  `json:"pool_ns"`
 	StartupNs     int64  `json:"startup_ns"`
-	PythonInfo
+	Info
 }
 
 // pyAnswer is pyref.py's answer to a run.
@@ -245,30 +198,33 @@ type pyAnswer struct {
 	BusyNs []int64 `json:"busy_ns"`
 }
 
-func newPython(name string, w *Workload, workers int) (Strategy, error) {
-	pythonPath, script, err := findPython()
+// Start starts the named strategy with the given workers over a workload:
+// its region and its task (the kernels.Params text). It returns once Python
+// has mapped the region and started its pool.
+func Start(name string, region *procpool.Region, task []byte, workers int) (*Process, error) {
+	pythonPath, err := findPython()
 	if err != nil {
 		return nil, err
 	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("runner: %s: %w", name, err)
+		return nil, fmt.Errorf("pyref: %s: %w", name, err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
-		return nil, fmt.Errorf("runner: %s: %w", name, err)
+		return nil, fmt.Errorf("pyref: %s: %w", name, err)
 	}
-	s := &python{
+	s := &Process{
 		name: name, workers: workers, stdin: inW, stdout: outR,
 		lines: make(chan string), exited: make(chan struct{}), done: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10},
 	}
-	s.cmd = exec.Command(pythonPath, script,
+	s.cmd = exec.Command(pythonPath, "-c", script,
 		"--strategy", name, "--workers", strconv.Itoa(workers),
-		"--fd", "3", "--size", strconv.Itoa(w.region.Size()), "--task", string(w.task))
+		"--fd", "3", "--size", strconv.Itoa(region.Size()), "--task", string(task))
 	s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = inR, outW, s.stderr
-	s.cmd.ExtraFiles = []*os.File{w.region.File()} // fd 3
+	s.cmd.ExtraFiles = []*os.File{region.File()} // fd 3
 	// Setpgid: the pool's workers join Python's group, so one kill reaches
 	// them all. Pdeathsig: Python dies with us (its workers die with it,
 	// pyref.py sets the same on them).
@@ -287,7 +243,7 @@ func newPython(name string, w *Workload, workers int) (Strategy, error) {
 	if err != nil {
 		inW.Close()
 		outR.Close()
-		return nil, fmt.Errorf("runner: %s: starting %s: %w", name, pythonPath, err)
+		return nil, fmt.Errorf("pyref: %s: starting %s: %w", name, pythonPath, err)
 	}
 	go s.read()
 	go s.waitExit()
@@ -295,15 +251,15 @@ func newPython(name string, w *Workload, workers int) (Strategy, error) {
 	line, err := s.next(context.Background(), pyStartTimeout)
 	if err != nil {
 		s.abort(err)
-		return nil, s.withStderr(fmt.Errorf("runner: %s: start-up: %w", name, err))
+		return nil, s.withStderr(fmt.Errorf("pyref: %s: start-up: %w", name, err))
 	}
 	if err := json.Unmarshal([]byte(line), &s.ready); err != nil || (!s.ready.Ready && s.ready.Error == "") {
 		s.abort(errors.New("bad ready line"))
-		return nil, s.withStderr(fmt.Errorf("runner: %s: start-up: unexpected line %q", name, line))
+		return nil, s.withStderr(fmt.Errorf("pyref: %s: start-up: unexpected line %q", name, line))
 	}
 	if !s.ready.Ready {
 		s.Close()
-		return nil, fmt.Errorf("runner: %s: %s", name, s.ready.Error)
+		return nil, fmt.Errorf("pyref: %s: %s", name, s.ready.Error)
 	}
 	s.startup = time.Duration(s.ready.StartupNs)
 	if s.ready.InterpreterNs == nil {
@@ -315,58 +271,63 @@ func newPython(name string, w *Workload, workers int) (Strategy, error) {
 // Startup is the start-up Python reported: the interpreter's (from exec to
 // its first statement, against our clock), reading the task and mapping the
 // region, and starting the pool's workers.
-func (s *python) Startup() time.Duration { return s.startup }
+func (s *Process) Startup() time.Duration { return s.startup }
 
-func (s *python) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
+// Pid is the Python process's, which leads its process group.
+func (s *Process) Pid() int { return s.cmd.Process.Pid }
+
+// Run runs the workload once and returns Python's wall time of the
+// parallel section and each worker's busy time.
+func (s *Process) Run(ctx context.Context, sched procpool.Sched) (wall time.Duration, busy []time.Duration, err error) {
 	if s.dead != nil {
-		return Timing{}, s.dead
+		return 0, nil, s.dead
 	}
 	if err := ctx.Err(); err != nil {
-		return Timing{}, err
+		return 0, nil, err
 	}
 	if sched != procpool.Dynamic && sched != procpool.Static {
-		return Timing{}, fmt.Errorf("runner: %s: unknown sched %v", s.name, sched)
+		return 0, nil, fmt.Errorf("pyref: %s: unknown sched %v", s.name, sched)
 	}
 	if _, err := fmt.Fprintf(s.stdin, "run %v\n", sched); err != nil {
-		err = s.withStderr(fmt.Errorf("runner: %s: sending the run: %w", s.name, err))
+		err = s.withStderr(fmt.Errorf("pyref: %s: sending the run: %w", s.name, err))
 		s.abort(err)
-		return Timing{}, err
+		return 0, nil, err
 	}
 	line, err := s.next(ctx, 0)
 	if err != nil {
 		if ctx.Err() != nil {
 			// multiprocessing.Pool cannot abandon a map: the only way to
 			// stop a run is to kill the tree.
-			s.abort(fmt.Errorf("runner: %s: killed when a run was cancelled", s.name))
-			return Timing{}, ctx.Err()
+			s.abort(fmt.Errorf("pyref: %s: killed when a run was cancelled", s.name))
+			return 0, nil, ctx.Err()
 		}
-		err = s.withStderr(fmt.Errorf("runner: %s: %w", s.name, err))
+		err = s.withStderr(fmt.Errorf("pyref: %s: %w", s.name, err))
 		s.abort(err)
-		return Timing{}, err
+		return 0, nil, err
 	}
 	var a pyAnswer
 	if err := json.Unmarshal([]byte(line), &a); err != nil {
-		err = fmt.Errorf("runner: %s: unexpected answer %q", s.name, line)
+		err = fmt.Errorf("pyref: %s: unexpected answer %q", s.name, line)
 		s.abort(err)
-		return Timing{}, err
+		return 0, nil, err
 	}
 	if !a.OK {
-		return Timing{}, fmt.Errorf("runner: %s: %s", s.name, a.Error)
+		return 0, nil, fmt.Errorf("pyref: %s: %s", s.name, a.Error)
 	}
 	if len(a.BusyNs) != s.workers || a.WallNs <= 0 {
-		return Timing{}, fmt.Errorf("runner: %s: answer %q: want a wall time and %d busy times", s.name, line, s.workers)
+		return 0, nil, fmt.Errorf("pyref: %s: answer %q: want a wall time and %d busy times", s.name, line, s.workers)
 	}
-	t := Timing{Wall: time.Duration(a.WallNs), Busy: make([]time.Duration, len(a.BusyNs))}
+	busy = make([]time.Duration, len(a.BusyNs))
 	for i, b := range a.BusyNs {
-		t.Busy[i] = time.Duration(b)
+		busy[i] = time.Duration(b)
 	}
-	return t, nil
+	return time.Duration(a.WallNs), busy, nil
 }
 
 // next returns the next line from Python, waiting at most timeout (0: no
 // limit) and no longer than ctx. Once Python has exited it returns what it
 // wrote last, if anything.
-func (s *python) next(ctx context.Context, timeout time.Duration) (string, error) {
+func (s *Process) next(ctx context.Context, timeout time.Duration) (string, error) {
 	var expire <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)
@@ -397,7 +358,7 @@ func (s *python) next(ctx context.Context, timeout time.Duration) (string, error
 
 // read delivers stdout's lines until EOF, which comes when Python and every
 // worker that inherited its stdout are gone, or until release.
-func (s *python) read() {
+func (s *Process) read() {
 	defer close(s.lines)
 	sc := bufio.NewScanner(s.stdout)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -413,7 +374,7 @@ func (s *python) read() {
 // waitExit closes s.exited when the Python process exits, without reaping it:
 // until cmd.Wait reaps it, its pid (which is the group's id) cannot be
 // reused, so killing the group stays safe.
-func (s *python) waitExit() {
+func (s *Process) waitExit() {
 	pid := s.cmd.Process.Pid
 	for {
 		var info unix.Siginfo
@@ -427,13 +388,13 @@ func (s *python) waitExit() {
 
 // killGroup kills Python and every process of its group. Call it only
 // before cmd.Wait.
-func (s *python) killGroup() {
+func (s *Process) killGroup() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // ESRCH: nobody left
 }
 
 // abort kills the process tree, reaps Python and marks the strategy dead
 // with why.
-func (s *python) abort(why error) {
+func (s *Process) abort(why error) {
 	s.closeOnce.Do(func() {
 		s.dead = why
 		s.killGroup()
@@ -443,7 +404,7 @@ func (s *python) abort(why error) {
 	})
 }
 
-func (s *python) release() {
+func (s *Process) release() {
 	close(s.done)
 	s.stdin.Close()
 	s.stdout.Close()
@@ -453,21 +414,21 @@ func (s *python) release() {
 // pool and exits; if it has not within a grace period, the process group is
 // killed. Any process left in the group is killed either way, so nothing
 // outlives Close.
-func (s *python) Close() error {
+func (s *Process) Close() error {
 	s.closeOnce.Do(func() {
-		s.dead = fmt.Errorf("runner: %s: closed", s.name)
+		s.dead = fmt.Errorf("pyref: %s: closed", s.name)
 		s.stdin.Close()
 		timer := time.NewTimer(pyCloseGrace)
 		defer timer.Stop()
 		select {
 		case <-s.exited:
 		case <-timer.C:
-			s.closeErr = s.withStderr(fmt.Errorf("runner: %s: python still running %v after its input closed; killed", s.name, pyCloseGrace))
+			s.closeErr = s.withStderr(fmt.Errorf("pyref: %s: python still running %v after its input closed; killed", s.name, pyCloseGrace))
 		}
 		s.killGroup() // stragglers, if Python left any
 		<-s.exited
 		if err := s.cmd.Wait(); err != nil && s.closeErr == nil {
-			s.closeErr = s.withStderr(fmt.Errorf("runner: %s: python: %w", s.name, err))
+			s.closeErr = s.withStderr(fmt.Errorf("pyref: %s: python: %w", s.name, err))
 		}
 		s.release()
 	})
@@ -475,7 +436,7 @@ func (s *python) Close() error {
 }
 
 // withStderr adds the end of Python's standard error to err.
-func (s *python) withStderr(err error) error {
+func (s *Process) withStderr(err error) error {
 	if tail := strings.TrimSpace(s.stderr.String()); tail != "" {
 		return fmt.Errorf("%w\npython stderr:\n%s", err, tail)
 	}
