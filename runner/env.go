@@ -25,8 +25,8 @@ type Env struct {
 	// UsableCPUs is the least of NumCPU, the affinity mask and the cgroup
 	// quota (rounded down, at least 1): the CPUs the run can use at once.
 	UsableCPUs int
-	Host     string
-	Commit   string
+	Host       string
+	Commit     string
 }
 
 // CheckEnv reads the machine's state: CPU model and count, the cgroup CPU

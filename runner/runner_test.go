@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/runner/procpool"
 )

@@ -11,9 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/corescale/corescale/analysis"
 	"github.com/corescale/corescale/internal/modroot"
 	"github.com/corescale/corescale/resultfile"
-	"github.com/corescale/corescale/analysis"
 )
 
 func init() {
