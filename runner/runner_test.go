@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
 
@@ -125,14 +126,14 @@ func TestCheckStrategyRefusesBadWorkerCounts(t *testing.T) {
 	}
 }
 
-func TestPlanRunsSerialOnlyAtOneWorker(t *testing.T) {
+func TestPlanRunsSerialOnceAtOneWorkerWithItsTwin(t *testing.T) {
 	p := kernels.Params{Kernel: "hash", Shape: "uniform", Size: 1 << 20, Chunks: 8}
 	plan := Plan{Configs: []kernels.Params{p}, Strategies: []string{"serial", "goroutines"}, Scheds: scheds, Workers: []int{2, 4}}
 	var names []string
 	for _, c := range plan.Cells() {
 		names = append(names, fmt.Sprintf("%s/%d/%v", c.Strategy, c.Workers, c.Sched))
 	}
-	want := "serial/1/dynamic serial/1/static goroutines/2/dynamic goroutines/2/static goroutines/4/dynamic goroutines/4/static"
+	want := "serial/1/dynamic serial-aa/1/dynamic goroutines/2/dynamic goroutines/2/static goroutines/4/dynamic goroutines/4/static"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("cells %s\nwant  %s", got, want)
 	}
@@ -184,8 +185,8 @@ func TestAdaptiveSweepTakesAtLeastSixSamples(t *testing.T) {
 			t.Errorf("%s: %d samples, want at least %d", name, n, MinAdaptive)
 		}
 	}
-	if len(counts) != 3 {
-		t.Errorf("%d cells sampled, want 3", len(counts))
+	if len(counts) != 4 { // serial, its A/A twin, goroutines at 1 and 2
+		t.Errorf("%d cells sampled, want 4", len(counts))
 	}
 }
 
@@ -317,39 +318,54 @@ func measureEverySched(t *testing.T, s Strategy, w *Workload, cell Cell) {
 	}
 }
 
-// idleStrategy stands in for a strategy where only its presence matters.
-type idleStrategy struct{}
-
-func (idleStrategy) Run(context.Context, procpool.Sched) (Timing, error) { return Timing{}, nil }
-func (idleStrategy) Close() error                                        { return nil }
-
-func TestRoundsKeepConvergedCellsInCompany(t *testing.T) {
-	adaptive := Plan{Budget: 3 * time.Second, Precision: 0.02}
-	fixed := Plan{Count: 10}
-	state := func(name string, done bool, spent time.Duration) *cellState {
-		return &cellState{Cell: Cell{Strategy: name}, strategy: idleStrategy{}, done: done, spent: spent}
-	}
-	skipped := &cellState{Cell: Cell{Strategy: "py-pool"}, done: true}
-	states := []*cellState{
-		state("running", false, time.Second),
-		state("converged", true, time.Second),
-		state("spent", true, 3*time.Second),
-		skipped,
-	}
-	tests := []struct {
-		plan Plan
-		want []string
-	}{
-		{adaptive, []string{"running", "converged"}},
-		{fixed, []string{"running"}},
-	}
-	for _, tt := range tests {
-		var got []string
-		for _, st := range tt.plan.sampled(states) {
-			got = append(got, st.Strategy)
+func TestRoundOrderGivesNoCellAFavouriteNeighbour(t *testing.T) {
+	const cells, rounds = 10, 20000
+	rng := rand.New(rand.NewPCG(1, 0))
+	var follows [cells][cells]int // follows[a][b]: b measured right after a
+	for range rounds {
+		order := roundOrder(rng, cells)
+		if len(order) != cells {
+			t.Fatalf("order of %d cells: %v", cells, order)
 		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("count %d: a round samples %v, want %v", tt.plan.Count, got, tt.want)
+		for i := 1; i < cells; i++ {
+			follows[order[i-1]][order[i]]++
 		}
+	}
+	// Each of the 90 ordered pairs is adjacent in a round with probability
+	// 1/10: 2000 times expected, binomial sd about 42.
+	for a := range cells {
+		for b := range cells {
+			if a != b && (follows[a][b] < 1800 || follows[a][b] > 2200) {
+				t.Errorf("cell %d followed cell %d in %d of %d rounds, want about %d", b, a, follows[a][b], rounds, rounds/cells)
+			}
+		}
+	}
+}
+
+func TestSweepSamplesAConfigurationOverTheSameRounds(t *testing.T) {
+	plan := Plan{
+		Configs:    smallParams(t)[:1],
+		Strategies: []string{resultfile.Serial, resultfile.Goroutines},
+		Scheds:     scheds,
+		Workers:    []int{1, 2},
+		Precision:  1e-9, // never met: the budget decides
+		Budget:     20 * time.Millisecond,
+	}
+	out, err := Sweep(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := samplesPerCell(out)
+	rounds := out.Rounds[KernelName(plan.Configs[0])]
+	if len(rounds) != 1 || rounds[0] < MinAdaptive {
+		t.Fatalf("rounds %v, want one fork of at least %d", rounds, MinAdaptive)
+	}
+	for _, c := range plan.Cells() {
+		if counts[c.Name()] != rounds[0] {
+			t.Errorf("%s: %d samples in %d rounds", c.Name(), counts[c.Name()], rounds[0])
+		}
+	}
+	if len(out.Unconverged) != len(plan.Cells()) {
+		t.Errorf("%d cells listed as unconverged, want all %d", len(out.Unconverged), len(plan.Cells()))
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"time"
 
 	"golang.org/x/perf/benchmath"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
 
@@ -26,16 +28,22 @@ type Plan struct {
 	// Weak makes the work grow with the worker count (weak scaling: the
 	// ideal time stays flat); otherwise it is fixed (strong scaling).
 	Weak bool
-	// Count is the number of samples per cell; 0 means adaptive: sample
-	// until the 95% confidence interval of the median is within
-	// +-Precision of it, or Budget is spent, whichever comes first, and
-	// never fewer than MinAdaptive.
+	// Count is the number of rounds of each kernel configuration (one
+	// sample of every cell per round); 0 means adaptive: add rounds until
+	// the 95% confidence interval of every cell's median is within
+	// +-Precision of it, or the configuration has spent Budget per cell,
+	// whichever comes first, and never fewer than MinAdaptive or more than
+	// MaxAdaptive rounds. A configuration stops as a whole, so that all
+	// its cells are sampled over the same rounds.
 	Count     int
 	Precision float64
 	Budget    time.Duration
 	// Warmup rounds of each kernel configuration are measured and verified
 	// but not kept; with any, they go on for at least minWarmup.
 	Warmup int
+	// OrderSeed seeds the order of the cells in each round: a fresh random
+	// order every round, so that no cell keeps one neighbour.
+	OrderSeed uint64
 	// Progress, if set, is told about every sample.
 	Progress func(Progress)
 }
@@ -47,12 +55,13 @@ type Plan struct {
 // millisecond need many rounds to get there.
 const minWarmup = 250 * time.Millisecond
 
-// MinAdaptive is the fewest samples an adaptive cell takes: benchmath needs
-// 6 for a 95% confidence interval of the median.
+// MinAdaptive is the fewest rounds adaptive sampling takes: benchmath needs
+// 6 samples for a 95% confidence interval of the median.
 const MinAdaptive = 6
 
-// maxAdaptive stops cells that converge on nothing, whatever the budget.
-const maxAdaptive = 100
+// MaxAdaptive stops configurations that converge on nothing, whatever the
+// budget.
+const MaxAdaptive = 100
 
 // Progress tells where a sweep is.
 type Progress struct {
@@ -104,17 +113,23 @@ type Outcome struct {
 	Rounds map[string][]int
 }
 
-// Cells lists the plan's cells, grouped by kernel configuration in the
-// order they are measured.
+// Cells lists the plan's cells, grouped by kernel configuration. A
+// one-worker strategy (serial) is a baseline, not a curve: it runs once per
+// configuration, under dynamic scheduling (for one worker every policy
+// runs the chunks in order), and the serial baseline is followed by its
+// A/A twin, which a sweep measures with the same strategy.
 func (p Plan) Cells() []Cell {
 	var cells []Cell
 	for _, params := range p.Configs {
 		for _, s := range p.Strategies {
-			counts := p.Workers
 			if def, ok := strategies[s]; ok && def.maxWorkers == 1 {
-				counts = []int{1} // a one-worker strategy is a baseline, not a curve
+				cells = append(cells, Cell{Params: params, Strategy: s, Sched: procpool.Dynamic, Workers: 1})
+				if s == resultfile.Serial {
+					cells = append(cells, Cell{Params: params, Strategy: resultfile.SerialAA, Sched: procpool.Dynamic, Workers: 1})
+				}
+				continue
 			}
-			for _, workers := range counts {
+			for _, workers := range p.Workers {
 				for _, sched := range p.Scheds {
 					cells = append(cells, Cell{Params: params, Strategy: s, Sched: sched, Workers: workers})
 				}
@@ -140,7 +155,7 @@ func (p Plan) Check() error {
 		}
 	}
 	for _, c := range p.Cells() {
-		if err := CheckStrategy(c.Strategy, c.Workers); err != nil {
+		if err := CheckStrategy(strategyOf(c), c.Workers); err != nil {
 			return err
 		}
 	}
@@ -154,18 +169,18 @@ func (p Plan) Check() error {
 }
 
 // Sweep measures every cell of the plan. Cells of one kernel configuration
-// are measured together, one sample per cell per round, in an order that
-// rotates every round. A failed run (a dead worker, a wrong output) ends the
+// are measured together, one sample per cell per round, in a fresh random
+// order every round (seeded by OrderSeed). A failed run (a dead worker, a wrong output) ends the
 // sweep with an error naming the cell; the end of ctx ends it with
 // Outcome.Interrupted set and no error.
 func Sweep(ctx context.Context, plan Plan) (Outcome, error) {
 	if err := plan.Check(); err != nil {
 		return Outcome{}, err
 	}
-	var out Outcome
+	out := Outcome{Rounds: map[string][]int{}}
 	all := plan.Cells()
 	tracker := &progress{plan: plan, total: len(all)}
-	for _, params := range plan.Configs {
+	for i, params := range plan.Configs {
 		var cells []Cell
 		for _, c := range all {
 			if c.Params == params {
@@ -173,7 +188,8 @@ func Sweep(ctx context.Context, plan Plan) (Outcome, error) {
 			}
 		}
 		tracker.current = KernelName(params)
-		if err := sweepConfig(ctx, plan, cells, &out, tracker); err != nil || out.Interrupted {
+		order := rand.New(rand.NewPCG(plan.OrderSeed, uint64(i)))
+		if err := sweepConfig(ctx, plan, cells, order, &out, tracker); err != nil || out.Interrupted {
 			return out, err
 		}
 	}
@@ -198,18 +214,25 @@ func (p *progress) report() {
 type cellState struct {
 	Cell
 	workload *Workload
-	strategy Strategy
+	strategy Strategy  // nil for a skipped cell
 	walls    []float64 // seconds, kept samples
-	spent    time.Duration
-	done     bool
 }
 
-func sweepConfig(ctx context.Context, plan Plan, cells []Cell, out *Outcome, tracker *progress) (err error) {
+// strategyOf is the strategy that measures a cell: the baseline's A/A twin
+// is the baseline measured again.
+func strategyOf(c Cell) string {
+	if c.Strategy == resultfile.SerialAA {
+		return resultfile.Serial
+	}
+	return c.Strategy
+}
+
+func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand, out *Outcome, tracker *progress) (err error) {
 	info, _ := kernels.Lookup(cells[0].Params.Kernel)
-	workloads := map[int]*Workload{}    // by run size
-	strategies := map[string]Strategy{} // by strategy/workers/size
+	workloads := map[int]*Workload{} // by run size
+	built := map[string]Strategy{}   // by strategy/workers/size
 	defer func() {
-		for _, s := range strategies {
+		for _, s := range built {
 			if cerr := s.Close(); err == nil && ctx.Err() == nil {
 				err = cerr
 			}
@@ -219,8 +242,8 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, out *Outcome, tra
 		}
 	}()
 
-	states := make([]*cellState, len(cells))
-	for i, c := range cells {
+	var active []*cellState
+	for _, c := range cells {
 		params := c.Params
 		if plan.Weak {
 			params.Size = info.ScaledSize(params.Size, c.Workers)
@@ -232,109 +255,116 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, out *Outcome, tra
 			}
 			workloads[params.Size] = w
 		}
-		key := fmt.Sprintf("%s/%d/%d", c.Strategy, c.Workers, params.Size)
-		s := strategies[key]
+		name := strategyOf(c)
+		key := fmt.Sprintf("%s/%d/%d", name, c.Workers, params.Size)
+		s := built[key]
 		if s == nil {
-			if s, err = NewStrategy(c.Strategy, w, c.Workers); err != nil {
-				if !isReference(c.Strategy) {
+			if s, err = NewStrategy(name, w, c.Workers); err != nil {
+				if !strategies[name].reference {
 					return fmt.Errorf("%s: %w", c.Name(), err)
 				}
 				// Another tool that cannot run this cell is a gap in
 				// the comparison, not a failure of the sweep.
 				out.Skipped = append(out.Skipped, Skip{Cell: c, Err: err})
-				states[i] = &cellState{Cell: c, done: true}
 				tracker.finished++
 				err = nil
 				continue
 			}
-			strategies[key] = s
+			built[key] = s
 			if st, ok := s.(Starter); ok {
 				out.Startups = append(out.Startups, Startup{Cell: c, Duration: st.Startup()})
 			}
 		}
-		states[i] = &cellState{Cell: c, workload: w, strategy: s}
+		active = append(active, &cellState{Cell: c, workload: w, strategy: s})
+	}
+	if len(active) == 0 {
+		return nil
 	}
 
-	measure := func(st *cellState) (Timing, error) {
-		start := time.Now()
-		t, err := Measure(ctx, st.strategy, st.workload, st.Sched)
-		st.spent += time.Since(start)
-		if err != nil && ctx.Err() == nil {
-			err = fmt.Errorf("%s: %w", st.Name(), err)
-		}
-		return t, err
-	}
-	warmStart := time.Now()
-	for round := 0; round < plan.Warmup || round > 0 && time.Since(warmStart) < minWarmup; round++ {
-		for _, st := range activeCells(states) {
-			if _, err := measure(st); err != nil {
-				return interrupted(ctx, out, err)
-			}
-			st.spent = 0
-		}
-	}
-	for round := 0; ; round++ {
-		if len(activeCells(states)) == 0 {
-			break
-		}
-		active := plan.sampled(states)
-		var kept []Sample
-		for i := range active {
-			st := active[(i+round)%len(active)]
-			t, err := measure(st)
+	var spent time.Duration
+	round := func(keep bool) error {
+		kept := make([]Sample, len(active)) // in the cells' order, whatever the measuring order
+		for _, i := range roundOrder(order, len(active)) {
+			st := active[i]
+			start := time.Now()
+			t, err := Measure(ctx, st.strategy, st.workload, st.Sched)
+			spent += time.Since(start)
 			if err != nil {
+				if ctx.Err() == nil {
+					err = fmt.Errorf("%s: %w", st.Name(), err)
+				}
 				return interrupted(ctx, out, err)
 			}
-			kept = append(kept, Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t})
-			st.walls = append(st.walls, t.Wall.Seconds())
+			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t}
 		}
-		// A round counts only once it is complete.
+		if !keep {
+			return nil
+		}
+		// A round counts only once it is complete: the k-th sample of
+		// every cell is round k.
+		for i, s := range kept {
+			active[i].walls = append(active[i].walls, s.Timing.Wall.Seconds())
+		}
 		out.Samples = append(out.Samples, kept...)
 		tracker.samples += len(kept)
-		for _, st := range activeCells(states) {
-			if stop, conv := plan.stop(st); stop {
-				st.done = true
-				tracker.finished++
-				if conv != nil {
-					out.Unconverged = append(out.Unconverged, *conv)
-				}
+		return nil
+	}
+	warmStart := time.Now()
+	for r := 0; r < plan.Warmup || r > 0 && time.Since(warmStart) < minWarmup; r++ {
+		if err := round(false); err != nil || out.Interrupted {
+			return err
+		}
+	}
+	spent = 0
+	rounds := 0
+	for {
+		if err := round(true); err != nil || out.Interrupted {
+			if out.Interrupted && rounds > 0 {
+				out.Rounds[KernelName(cells[0].Params)] = []int{rounds}
 			}
+			return err
 		}
+		rounds++
+		out.Rounds[KernelName(cells[0].Params)] = []int{rounds}
 		tracker.report()
+		if plan.stop(rounds, spent, active, out) {
+			tracker.finished += len(active)
+			tracker.report()
+			return nil
+		}
 	}
-	return nil
 }
 
-func isReference(name string) bool { return strategies[name].reference }
+// roundOrder is the order in which a round measures n cells: a uniformly
+// random permutation, so that every cell follows every other equally often
+// over the rounds and drift or a noisy neighbour hits all cells alike (a
+// fixed order rotated by one each round left a cell behind the same
+// neighbour in 84 of 87 rounds, and 2-5% slower than its identical twin).
+func roundOrder(rng *rand.Rand, n int) []int { return rng.Perm(n) }
 
-// sampled returns the cells a round samples: every cell still short of its
-// stop condition and, with adaptive sampling, every cell that converged but
-// has budget left. A cell that converged early keeps the others company:
-// without it the last rounds would hold only the noisiest cells (the Python
-// references, say), and the cells sampled then would be measured beside
-// different neighbours than the cells that stopped early, which biased
-// procpool's median by 4% in a full sweep.
-func (p Plan) sampled(states []*cellState) []*cellState {
-	var cells []*cellState
-	for _, st := range states {
-		if st.strategy == nil { // skipped
-			continue
-		}
-		if !st.done || p.Count == 0 && st.spent < p.Budget && len(st.walls) < maxAdaptive {
-			cells = append(cells, st)
+// stop decides whether a configuration has enough rounds; when it stops
+// with cells short of the asked precision, it lists them in out.
+func (p Plan) stop(rounds int, spent time.Duration, active []*cellState, out *Outcome) bool {
+	if p.Count > 0 {
+		return rounds >= p.Count
+	}
+	if rounds < MinAdaptive {
+		return false
+	}
+	var short []Convergence
+	for _, st := range active {
+		if half := HalfWidth(st.walls); half > p.Precision {
+			short = append(short, Convergence{Cell: st.Cell, Samples: len(st.walls), HalfWidth: half})
 		}
 	}
-	return cells
-}
-
-func activeCells(states []*cellState) []*cellState {
-	var active []*cellState
-	for _, st := range states {
-		if !st.done {
-			active = append(active, st)
-		}
+	if len(short) == 0 {
+		return true
 	}
-	return active
+	if spent >= p.Budget*time.Duration(len(active)) || rounds >= MaxAdaptive {
+		out.Unconverged = append(out.Unconverged, short...)
+		return true
+	}
+	return false
 }
 
 // interrupted turns the end of ctx into an interrupted outcome, and lets any
@@ -345,26 +375,6 @@ func interrupted(ctx context.Context, out *Outcome, err error) error {
 		return nil
 	}
 	return err
-}
-
-// stop decides whether a cell has enough samples; for a cell that stops
-// short of the asked precision it also returns how short.
-func (p Plan) stop(st *cellState) (bool, *Convergence) {
-	n := len(st.walls)
-	if p.Count > 0 {
-		return n >= p.Count, nil
-	}
-	if n < MinAdaptive {
-		return false, nil
-	}
-	half := HalfWidth(st.walls)
-	if half <= p.Precision {
-		return true, nil
-	}
-	if st.spent >= p.Budget || n >= maxAdaptive {
-		return true, &Convergence{Cell: st.Cell, Samples: n, HalfWidth: half}
-	}
-	return false, nil
 }
 
 // HalfWidth returns the larger side of the 95% confidence interval of the

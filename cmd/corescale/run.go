@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,6 +45,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
 	chunks := fs.Int("chunks", kernels.DefaultChunks, "chunks per run")
 	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
+	orderSeed := fs.Uint64("order-seed", 0, "seed of each round's random order of cells (0: a fresh one, written in the file)")
 	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
 	out := fs.String("o", "", "result file (default results/<date>-<host>-<commit>.txt)")
 	if err := parse(fs, args); err != nil {
@@ -106,6 +108,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("-warmup %d is negative", *warmup)
 	}
 	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
+	plan.OrderSeed = *orderSeed
+	if plan.OrderSeed == 0 {
+		plan.OrderSeed = rand.Uint64()
+	}
 	if err := plan.Check(); err != nil {
 		return usageError{err}
 	}
@@ -316,6 +322,7 @@ func runConfig(plan runner.Plan, scaling, sizes string) (config, notes []resultf
 		{Key: resultfile.NoteCount, Value: count},
 		{Key: resultfile.NotePrecision, Value: strconv.FormatFloat(plan.Precision, 'g', -1, 64)},
 		{Key: resultfile.NoteBudget, Value: plan.Budget.String()},
+		{Key: resultfile.NoteOrderSeed, Value: strconv.FormatUint(plan.OrderSeed, 10)},
 	}
 	return config, notes
 }

@@ -117,11 +117,13 @@ func smallSweepCells(t *testing.T) []string {
 			t.Fatalf("strategies %v lack %s", strategies, s)
 		}
 	}
-	var cells []string
+	// The baseline runs once per round under dynamic scheduling, and again
+	// as its A/A twin.
+	cells := []string{smallHash + "/strategy=serial/sched=dynamic/workers=1", smallHash + "/strategy=serial-aa/sched=dynamic/workers=1"}
 	for _, s := range strategies {
 		for _, workers := range []int{1, 2} {
-			if runner.CheckStrategy(s, workers) != nil {
-				continue // serial runs at one worker only
+			if s == "serial" {
+				continue
 			}
 			for _, sched := range []string{"dynamic", "static"} {
 				cells = append(cells, fmt.Sprintf("%s/strategy=%s/sched=%s/workers=%d", smallHash, s, sched, workers))
