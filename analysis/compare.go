@@ -29,6 +29,9 @@ const Confidence = 0.95
 // for one whose direction is unknown.
 var defaultBetter = map[string]int{
 	UnitTime:     -1,
+	UnitSpanMax:  -1,
+	UnitSpanMean: -1,
+	UnitWaitMean: -1,
 	UnitBusyMax:  -1,
 	UnitBusyMean: -1,
 	UnitBytes:    +1,

@@ -19,9 +19,12 @@ import (
 // sec/op, the busy times busy-max-sec/op and so on).
 var (
 	UnitTime     = resultfile.TidyUnit(resultfile.UnitTime)
+	UnitSpanMax  = resultfile.TidyUnit(resultfile.UnitSpanMax)
+	UnitSpanMean = resultfile.TidyUnit(resultfile.UnitSpanMean)
+	UnitWaitMean = resultfile.TidyUnit(resultfile.UnitWaitMean)
+	// Files before the spans had busy times: time inside chunks.
 	UnitBusyMax  = resultfile.TidyUnit(resultfile.UnitBusyMax)
 	UnitBusyMean = resultfile.TidyUnit(resultfile.UnitBusyMean)
-	UnitWaitMean = resultfile.TidyUnit(resultfile.UnitWaitMean)
 )
 
 // A Set holds the samples of one or more result files.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,10 +80,9 @@ func benchKernel(b *testing.B, kernel string) {
 			for _, sched := range scheds {
 				cell := runner.Cell{Params: p, Strategy: name, Sched: sched}
 				b.Run(benchName(cell), func(b *testing.B) {
-					// Leaves run once per -cpu value, at that GOMAXPROCS.
-					cell.Workers = runtime.GOMAXPROCS(0)
-					if name == "serial" {
-						cell.Workers = 1
+					cell.Workers = leafWorkers(b)
+					if runner.CheckStrategy(name, cell.Workers) != nil {
+						cell.Workers = 1 // serial: one worker at every -cpu value
 					}
 					benchCell(b, cell)
 				})
@@ -111,30 +111,74 @@ func benchCell(b *testing.B, cell runner.Cell) {
 	w := workload(b, cell.Params)
 	s := strategy(b, cell.Strategy, w, cell.Workers)
 	var sum runner.Timing
-	sum.Busy = make([]time.Duration, cell.Workers)
 	for b.Loop() {
 		t, err := runner.Measure(context.Background(), s, w, cell.Sched)
 		if err != nil {
 			b.Fatalf("%s: %v", cell.Name(), err)
 		}
 		sum.Wall += t.Wall
-		for i, busy := range t.Busy {
-			sum.Busy[i] += busy
-		}
+		sum.Span = addEach(sum.Span, t.Span)
+		sum.Wait = addEach(sum.Wait, t.Wait)
 	}
 	n := time.Duration(b.N)
-	perOp := runner.Timing{Wall: sum.Wall / n, Busy: make([]time.Duration, len(sum.Busy))}
-	for i := range sum.Busy {
-		perOp.Busy[i] = sum.Busy[i] / n
+	perOp := runner.Timing{Wall: sum.Wall / n}
+	for _, d := range sum.Span {
+		perOp.Span = append(perOp.Span, d/n)
+	}
+	for _, d := range sum.Wait {
+		perOp.Wait = append(perOp.Wait, d/n)
 	}
 	work := w.Kernel.Work()
 	for _, m := range runner.Metrics(work, perOp) {
 		b.ReportMetric(m.Value, m.Unit)
 	}
+	// The worker count a line measured, which its -N suffix names: a test
+	// checks the two agree.
+	b.ReportMetric(float64(cell.Workers), "workers")
 	if work.Unit == "queries" {
 		b.ReportMetric(float64(perOp.Wall.Nanoseconds())/work.Amount, "ns/query")
 	}
 	if st, ok := s.(runner.Starter); ok {
 		b.ReportMetric(float64(st.Startup().Nanoseconds()), "startup-ns")
 	}
+}
+
+// addEach adds each of ds to the same index of sum, growing it as needed.
+func addEach(sum, ds []time.Duration) []time.Duration {
+	for i, d := range ds {
+		if i == len(sum) {
+			sum = append(sum, 0)
+		}
+		sum[i] += d
+	}
+	return sum
+}
+
+// leafCalls counts the calls of each leaf benchmark.
+var leafCalls = map[string]int{}
+
+// leafWorkers returns the worker count a leaf measures: the GOMAXPROCS that
+// testing names the line by (its -N suffix, none for 1). testing makes each
+// leaf's first call, the one measured for the first -cpu value, before it
+// sets GOMAXPROCS to that value (golang/go#49980: it still holds the last
+// one), so the first call sets it itself.
+func leafWorkers(b *testing.B) int {
+	leafCalls[b.Name()]++
+	if leafCalls[b.Name()] == 1 {
+		if procs, ok := firstCPU(); ok {
+			runtime.GOMAXPROCS(procs)
+		}
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// firstCPU is the first value of go test's -cpu list, if one was given.
+func firstCPU() (int, bool) {
+	f := flag.Lookup("test.cpu")
+	if f == nil || f.Value.String() == "" {
+		return 0, false
+	}
+	first, _, _ := strings.Cut(f.Value.String(), ",")
+	n, err := strconv.Atoi(strings.TrimSpace(first))
+	return n, err == nil && n > 0
 }

@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/corescale/corescale/runner/procpool"
@@ -14,16 +12,17 @@ import (
 //	op=startup    New until every worker is ready, plus Close and Wait
 //	op=roundtrip  one empty job (no chunks): publish, every worker answers
 //
-// at GOMAXPROCS workers.
+// at GOMAXPROCS workers: go test -cpu sets them, and the -N suffix names
+// them.
 func BenchmarkPool(b *testing.B) {
-	workers := runtime.GOMAXPROCS(0)
 	region, err := procpool.NewRegion(4096)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer region.Close()
 
-	b.Run(fmt.Sprintf("op=startup/workers=%d", workers), func(b *testing.B) {
+	b.Run("op=startup", func(b *testing.B) {
+		workers := leafWorkers(b)
 		var startup float64
 		for b.Loop() {
 			p, err := procpool.New(region, workers)
@@ -37,9 +36,11 @@ func BenchmarkPool(b *testing.B) {
 			}
 		}
 		b.ReportMetric(startup/float64(b.N), "startup-ns")
+		b.ReportMetric(float64(workers), "workers")
 	})
 
-	b.Run(fmt.Sprintf("op=roundtrip/workers=%d", workers), func(b *testing.B) {
+	b.Run("op=roundtrip", func(b *testing.B) {
+		workers := leafWorkers(b)
 		p, err := procpool.New(region, workers)
 		if err != nil {
 			b.Fatal(err)
@@ -51,5 +52,6 @@ func BenchmarkPool(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(workers), "workers")
 	})
 }

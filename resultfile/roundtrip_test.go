@@ -40,7 +40,7 @@ func outcome() runner.Outcome {
 			wall := time.Duration(40e6/c.Workers + 1e5*round + 1e3*i)
 			t := runner.Timing{Wall: wall}
 			for w := range c.Workers {
-				t.Busy = append(t.Busy, wall*9/10-time.Duration(w)*time.Microsecond)
+				t.Span = append(t.Span, wall*9/10-time.Duration(w)*time.Microsecond)
 				t.Wait = append(t.Wait, time.Duration(w)*time.Millisecond)
 			}
 			out.Samples = append(out.Samples, runner.Sample{Cell: c, Work: work, Timing: t})
@@ -115,16 +115,16 @@ func TestWhatRunnerWritesAnalysisReads(t *testing.T) {
 			t.Errorf("%s sample %d: round %d fork %d, want %d and %d", c.Name, k, c.Rounds[k], c.Forks[k], k, wantFork)
 		}
 		var busyMax, busyMean, waitMean float64
-		for i, b := range s.Timing.Busy {
+		for i, b := range s.Timing.Span {
 			busyMax = max(busyMax, b.Seconds())
-			busyMean += b.Seconds() / float64(len(s.Timing.Busy))
-			waitMean += s.Timing.Wait[i].Seconds() / float64(len(s.Timing.Busy))
+			busyMean += b.Seconds() / float64(len(s.Timing.Span))
+			waitMean += s.Timing.Wait[i].Seconds() / float64(len(s.Timing.Span))
 		}
 		for unit, want := range map[string]float64{
 			analysis.UnitTime:     s.Timing.Wall.Seconds(),
 			"B/s":                 s.Work.Amount / s.Timing.Wall.Seconds(),
-			analysis.UnitBusyMax:  busyMax,
-			analysis.UnitBusyMean: busyMean,
+			analysis.UnitSpanMax:  busyMax,
+			analysis.UnitSpanMean: busyMean,
 			analysis.UnitWaitMean: waitMean,
 		} {
 			if got := c.Values[unit]; len(got) <= k || math.Abs(got[k]-want) > 1e-9*math.Abs(want) {
@@ -158,7 +158,7 @@ func TestWhatRunnerWritesAnalysisReads(t *testing.T) {
 	if !slices.Equal(got, measured) {
 		t.Errorf("ceilings read back: %v, want %v", got, measured)
 	}
-	if set.Units.GetBetter("B/s") != 1 || set.Units.GetBetter(analysis.UnitBusyMax) != -1 {
+	if set.Units.GetBetter("B/s") != 1 || set.Units.GetBetter(analysis.UnitSpanMax) != -1 {
 		t.Error("unit metadata lost")
 	}
 }

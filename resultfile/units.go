@@ -12,15 +12,20 @@ import (
 const (
 	// UnitTime is the wall time of the parallel section of one run.
 	UnitTime = "ns/op"
-	// UnitBusyMax and UnitBusyMean are per-worker times inside chunk
-	// functions: max over mean is the load imbalance, wall minus max is
-	// dispatch and join overhead.
+	// UnitSpanMax and UnitSpanMean are the longest and the mean of the
+	// workers' spans: the time from dispatch to a worker's last chunk
+	// done. Wall minus the longest is the join; the longest minus the mean
+	// is load imbalance.
+	UnitSpanMax  = "span-max-ns/op"
+	UnitSpanMean = "span-mean-ns/op"
+	// UnitWaitMean is the mean over the workers of the part of their span
+	// they were not on a CPU: runnable but not running (time slicing when
+	// workers outnumber CPUs), or not yet woken.
+	UnitWaitMean = "wait-mean-ns/op"
+	// UnitBusyMax and UnitBusyMean are what files before the spans
+	// carried: per-worker time inside chunk functions.
 	UnitBusyMax  = "busy-max-ns/op"
 	UnitBusyMean = "busy-mean-ns/op"
-	// UnitWaitMean is, per worker, the part of its busy time it was not on
-	// a CPU (runnable but not running: time slicing when workers outnumber
-	// CPUs), averaged over the workers.
-	UnitWaitMean = "wait-mean-ns/op"
 	// UnitLoad is the unit of a memory latency ceiling: nanoseconds per
 	// dependent load.
 	UnitLoad = "ns/load"

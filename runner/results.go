@@ -32,24 +32,24 @@ func (o Outcome) ResultFile() *resultfile.File {
 }
 
 // Metrics are the values reported for a run of the given work: the wall
-// time of the parallel section, throughput, the busy times and, where the
-// strategy measured it, the time workers waited for a CPU. Result files and
-// go test benchmarks report the same ones.
+// time of the parallel section, throughput, the workers' spans and, where
+// the strategy measured it, the time they waited off a CPU. Result files
+// and go test benchmarks report the same ones.
 func Metrics(work kernels.Work, t Timing) []resultfile.Value {
-	var maxBusy, sumBusy, sumWait time.Duration
-	for _, b := range t.Busy {
-		maxBusy = max(maxBusy, b)
-		sumBusy += b
+	var maxSpan, sumSpan, sumWait time.Duration
+	for _, b := range t.Span {
+		maxSpan = max(maxSpan, b)
+		sumSpan += b
 	}
 	for _, w := range t.Wait {
 		sumWait += w
 	}
-	n := float64(max(1, len(t.Busy)))
+	n := float64(max(1, len(t.Span)))
 	values := []resultfile.Value{
 		{Value: float64(t.Wall.Nanoseconds()), Unit: resultfile.UnitTime},
 		{Value: work.Amount / t.Wall.Seconds(), Unit: resultfile.ThroughputUnit(work.Unit)},
-		{Value: float64(maxBusy.Nanoseconds()), Unit: resultfile.UnitBusyMax},
-		{Value: float64(sumBusy.Nanoseconds()) / n, Unit: resultfile.UnitBusyMean},
+		{Value: float64(maxSpan.Nanoseconds()), Unit: resultfile.UnitSpanMax},
+		{Value: float64(sumSpan.Nanoseconds()) / n, Unit: resultfile.UnitSpanMean},
 	}
 	if t.Wait != nil {
 		values = append(values, resultfile.Value{Value: float64(sumWait.Nanoseconds()) / n, Unit: resultfile.UnitWaitMean})

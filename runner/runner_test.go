@@ -74,7 +74,7 @@ func (s skipper) Run(context.Context, procpool.Sched) (Timing, error) {
 	for i := 1; i < s.w.Chunks(); i++ {
 		s.w.chunk(i)
 	}
-	return Timing{Wall: time.Millisecond, Busy: []time.Duration{time.Millisecond}}, nil
+	return Timing{Wall: time.Millisecond, Span: []time.Duration{time.Millisecond}}, nil
 }
 func (skipper) Close() error { return nil }
 
@@ -311,8 +311,8 @@ func measureEverySched(t *testing.T, s Strategy, w *Workload, cell Cell) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(timing.Busy) != cell.Workers || timing.Wall <= 0 {
-				t.Errorf("timing %+v: want %d busy times and a wall time", timing, cell.Workers)
+			if len(timing.Span) != cell.Workers || timing.Wall <= 0 {
+				t.Errorf("timing %+v: want %d spans and a wall time", timing, cell.Workers)
 			}
 		})
 	}

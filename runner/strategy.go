@@ -3,12 +3,15 @@ package runner
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
@@ -27,10 +30,14 @@ type Strategy interface {
 
 // Timing is what a strategy measured in one run.
 type Timing struct {
-	Wall time.Duration   // the parallel section, from dispatch to the last worker done
-	Busy []time.Duration // per worker: time spent inside chunk functions
-	// Wait is, per worker, the part of Busy it was not on a CPU (waiting
-	// to be scheduled); nil where the strategy cannot tell.
+	Wall time.Duration // the parallel section, from dispatch to the last worker done
+	// Span is, per worker, the time from dispatch to its last chunk done:
+	// the time it had, or could have had, work. Wall minus the longest
+	// span is the join; the longest minus the others is imbalance.
+	Span []time.Duration
+	// Wait is, per worker, the part of its span it was not on a CPU
+	// (runnable but not running, or not yet woken); nil where the
+	// strategy cannot tell.
 	Wait []time.Duration
 }
 
@@ -144,29 +151,37 @@ func (s *inProcess) Close() error { return nil }
 func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
 	var next atomic.Int64
 	var stop atomic.Bool
-	busy := make([]time.Duration, s.workers)
+	span := make([]time.Duration, s.workers)
+	wait := make([]time.Duration, s.workers)
 	errs := make([]error, s.workers)
 	chunks := s.w.Chunks()
+	var start time.Time
 	work := func(w int) {
+		// Locked to its thread, a worker's thread CPU time is its own:
+		// the rest of its span it waited (for a CPU, or for the Go
+		// scheduler when workers outnumber GOMAXPROCS).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		cpu0 := threadCPU()
 		defer func() {
 			if r := recover(); r != nil {
 				errs[w] = fmt.Errorf("runner: worker %d: panic: %v\n\n%s", w, r, debug.Stack())
 				stop.Store(true)
 			}
+			span[w] = time.Since(start)
+			wait[w] = min(span[w], max(0, span[w]-(threadCPU()-cpu0)))
 		}()
 		for i := range sched.Claim(&next, w, s.workers, chunks) {
 			if stop.Load() {
 				return
 			}
-			start := time.Now()
 			s.w.chunk(i)
-			busy[w] += time.Since(start)
 		}
 	}
 	done := context.AfterFunc(ctx, func() { stop.Store(true) })
 	defer done()
 
-	start := time.Now()
+	start = time.Now()
 	if s.spawn {
 		var wg sync.WaitGroup
 		for w := range s.workers {
@@ -186,7 +201,16 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 			return Timing{}, err
 		}
 	}
-	return Timing{Wall: wall, Busy: busy}, nil
+	return Timing{Wall: wall, Span: span, Wait: wait}, nil
+}
+
+// threadCPU is the CPU time of the calling thread so far.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }
 
 // pooled runs chunks in a pool of worker processes over the workload's
@@ -219,9 +243,9 @@ func (s *pooled) Run(ctx context.Context, sched procpool.Sched) (Timing, error) 
 		// without saying so.
 		return Timing{}, fmt.Errorf("%w; it died between runs and was replaced", res.Replaced[0])
 	}
-	t := Timing{Wall: res.Wall, Busy: make([]time.Duration, len(res.Workers))}
+	t := Timing{Wall: res.Wall, Span: make([]time.Duration, len(res.Workers))}
 	for i, w := range res.Workers {
-		t.Busy[i] = w.Busy
+		t.Span[i] = w.Busy
 	}
 	return t, nil
 }
@@ -261,7 +285,7 @@ func newPython(name string) func(w *Workload, workers int) (Strategy, error) {
 
 func (s python) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
 	wall, busy, err := s.p.Run(ctx, sched)
-	return Timing{Wall: wall, Busy: busy}, err
+	return Timing{Wall: wall, Span: busy}, err // Python's busy time: its workers' time in chunks
 }
 
 func (s python) Startup() time.Duration { return s.p.Startup() }
