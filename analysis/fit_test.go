@@ -3,6 +3,8 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +63,34 @@ func TestFitsRefuseTooFewWorkerCounts(t *testing.T) {
 		if f, err := fit([]float64{1, 2}, []float64{1, 1.9}); err == nil {
 			t.Errorf("%s fitted two points: %v", name, f)
 		}
+	}
+}
+
+func TestFitsFlagParametersOutOfRangeOrAtABound(t *testing.T) {
+	// Faster than linear (caches): Amdahl's serial fraction comes out
+	// negative and the USL's sigma and kappa sit at their bound 0.
+	n := []float64{1, 2, 4, 8}
+	c := []float64{1, 2.1, 4.4, 9}
+	amd, err := FitAmdahl(n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd.flag(8)
+	if len(amd.Flags) != 1 || !strings.Contains(amd.Flags[0], "< 0") {
+		t.Errorf("Amdahl serial fraction %.3f: flags %q", amd.Serial, amd.Flags)
+	}
+	usl, err := FitUSL(n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usl.flag(8)
+	if !slices.Contains(usl.Flags, "kappa at its bound 0") {
+		t.Errorf("USL sigma %.3g kappa %.3g: flags %q", usl.Serial, usl.Kappa, usl.Flags)
+	}
+	// A peak far beyond the points is not predicted.
+	far := &Fit{Law: USL, Serial: 0.01, Kappa: 1e-5, Peak: 314}
+	far.flag(8)
+	if far.Peak != 0 {
+		t.Errorf("peak at %d predicted from 8 workers", far.Peak)
 	}
 }

@@ -35,15 +35,14 @@ const (
 // measured medians with their intervals, and its USL fit (dotted).
 func (ch *chart) speedup(path string) error {
 	return ch.draw(path, "speedup over serial (serial = 1)", func(p *Point) (y, lo, hi float64) {
-		return p.Speedup, p.SpeedupLo, p.SpeedupHi
+		return p.Speedup.Center, p.Speedup.Lo, p.Speedup.Hi
 	}, func(n float64) float64 { return n }, true)
 }
 
 // efficiency draws speedup / workers against workers, ideal at 1.
 func (ch *chart) efficiency(path string) error {
 	return ch.draw(path, "efficiency (speedup / workers)", func(p *Point) (y, lo, hi float64) {
-		n := float64(p.Workers)
-		return p.Efficiency, p.SpeedupLo / n, p.SpeedupHi / n
+		return p.Efficiency.Center, p.Efficiency.Lo, p.Efficiency.Hi
 	}, func(float64) float64 { return 1 }, false)
 }
 
@@ -124,8 +123,8 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 				name += " (" + ch.labels[i] + ")"
 			}
 			legend.Add(name, line, points)
-			if fit := cv.Fit("USL"); withFit && fit != nil && cv.Points[0].Workers == 1 && !math.IsNaN(cv.Points[0].Speedup) {
-				scale := cv.Points[0].Speedup // the fit is relative to the curve's own 1-worker point
+			if fit := cv.Fit(USL); withFit && fit != nil && cv.Points[0].Workers == 1 && cv.Points[0].Speedup.Valid() {
+				scale := cv.Points[0].Speedup.Center // the fit is relative to the curve's own 1-worker point
 				f := plotter.NewFunction(func(n float64) float64 { return scale * fit.Capacity(n) })
 				f.Color = col
 				f.Width = vg.Points(0.8)

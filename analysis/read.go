@@ -33,7 +33,18 @@ type Set struct {
 	Cells    []*Cell    // in the order their first sample appears
 	Startups []*Startup // pool start-ups, when the files have any
 	Ceilings []*Ceiling // throughput bounds measured in the same runs
-	Units    benchfmt.UnitMetadataMap
+	// Unconverged lists cells that stopped short of their precision.
+	Unconverged []Unconverged
+	Units       benchfmt.UnitMetadataMap
+}
+
+// An Unconverged cell stopped before its interval was as tight as asked.
+type Unconverged struct {
+	File      int
+	Config    string // its kernel configuration, as Config.String writes it
+	Name      string
+	Samples   int
+	HalfWidth float64
 }
 
 // A File is one result file that was read.
@@ -143,6 +154,9 @@ func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) e
 	}
 	for _, st := range rf.Startups {
 		s.addStartup(st, file)
+	}
+	for _, u := range rf.Unconverged {
+		s.Unconverged = append(s.Unconverged, Unconverged{File: file, Config: u.Cell.ConfigName(), Name: u.Cell.Name(), Samples: u.Samples, HalfWidth: u.HalfWidth})
 	}
 	for _, c := range rf.Ceilings {
 		if !c.Skipped {

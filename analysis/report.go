@@ -117,6 +117,14 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 		heading(1, "corescale report")
 	}
 	r.writeSources(w, md)
+	heading(2, "Summary")
+	for _, group := range r.groups() {
+		for _, sc := range group {
+			if err := r.summary(sc).Render(w, format); err != nil {
+				return err
+			}
+		}
+	}
 	for _, group := range r.groups() {
 		title := group[0].Config.String()
 		heading(2, title)
@@ -142,9 +150,9 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 		heading(2, "benchstat")
 		for _, t := range r.Benchstat {
 			if md {
-				fmt.Fprintf(w, "%s (`go tool benchstat %s`):\n\n```\n%s```\n\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
+				fmt.Fprintf(w, "%s (`benchstat %s`):\n\n```\n%s```\n\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
 			} else {
-				fmt.Fprintf(w, "%s (go tool benchstat %s):\n\n%s\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
+				fmt.Fprintf(w, "%s (benchstat %s):\n\n%s\n", t.Title, strings.Join(quoteArgs(t.Args), " "), t.Text)
 			}
 		}
 	}
@@ -152,8 +160,83 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 	return nil
 }
 
+// summary is the answer for one kernel configuration: each curve's
+// speedup at each worker count the machine could run at once, the main
+// loss at the largest, the noise floor, and whatever is flagged.
+func (r *Report) summary(sc *Scaling) *Table {
+	var ws []int
+	for _, w := range sc.Workers() {
+		if sc.UsableCPUs == 0 || w <= sc.UsableCPUs {
+			ws = append(ws, w)
+		}
+	}
+	title := sc.Config.String()
+	if len(r.Set.Files) > 1 {
+		title = r.Set.Files[sc.Config.File].Label + ": " + title
+	}
+	title += ": speedup over serial (median of same-round ratios, 95% CI)"
+	if sc.UsableCPUs > 0 {
+		title += fmt.Sprintf(" up to the %d usable CPUs", sc.UsableCPUs)
+	}
+	t := &Table{Title: title, Header: []string{"strategy", "sched"}, Right: []bool{false, false}}
+	for _, w := range ws {
+		t.Header = append(t.Header, plural(w, "worker"))
+		t.Right = append(t.Right, true)
+	}
+	t.Header = append(t.Header, "main loss")
+	t.Right = append(t.Right, false)
+	if sc.NoiseFloor.Valid() {
+		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work at random places in the same rounds, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
+			100*sc.Floor(), sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
+	} else {
+		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
+	}
+	if sc.Baseline == nil {
+		t.Notes = append(t.Notes, "No serial cell: speedups are relative to each curve's own 1-worker point.")
+	}
+	for _, cv := range sc.Curves {
+		row := []string{cv.Strategy, cv.Sched}
+		var last *Point
+		for _, w := range ws {
+			p := cv.Point(w)
+			if p == nil {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, formatRatioCI(p.Speedup, "x"))
+			last = p
+		}
+		loss := "-"
+		if last != nil && last.Workers > 1 && last.Losses.Known {
+			name, v := last.Losses.Main()
+			loss = fmt.Sprintf("%s %.1f%%", name, 100*v)
+		}
+		t.Rows = append(t.Rows, append(row, loss))
+		for _, p := range cv.Points {
+			for _, f := range p.Flags {
+				t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s at %d workers: %s.", cv.Name(), p.Workers, f))
+			}
+		}
+		for _, f := range cv.Fits {
+			for _, flag := range f.Flags {
+				t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s %v fit: %s.", cv.Name(), f.Law, flag))
+			}
+		}
+		if o := cv.Oversubscription; o.Valid() {
+			t.Notes = append(t.Notes, fmt.Sprintf("Oversubscribed: %s at %d workers takes %s the time at %d (%s).",
+				cv.Name(), 2*cv.OversubscriptionFrom, formatRatioCI(o, "x"), cv.OversubscriptionFrom, Verdict(o, sc.Floor())))
+		}
+	}
+	for _, u := range r.Set.Unconverged {
+		if u.File == sc.Config.File && u.Config == sc.Config.String() {
+			t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s stopped at %d samples with its 95%% CI at +-%.1f%%.", u.Name, u.Samples, 100*u.HalfWidth))
+		}
+	}
+	return t
+}
+
 func (r *Report) diagnosis(sc *Scaling) string {
-	s := sc.Diagnosis(r.Set.Files[sc.Config.File].NCPU())
+	s := sc.Diagnosis()
 	if len(r.Set.Files) > 1 {
 		s = r.Set.Files[sc.Config.File].Label + ": " + s
 	}
@@ -201,19 +284,20 @@ func orDefault(s, def string) string {
 func (r *Report) groupTables(group []*Scaling) []*Table {
 	multi := len(r.Set.Files) > 1
 	cells := &Table{
-		Title:  "Cells: median time per run with its 95% CI; speedup over serial; efficiency; Karp-Flatt serial fraction; where the lost worker time went",
-		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "imbalance", "overhead"},
-		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true},
+		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency from same-round pairs, with 95% CIs; Karp-Flatt serial fraction; " +
+			"where the worker time went (means of each run's shares)",
+		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "waiting", "imbalance", "overhead"},
+		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true},
 	}
 	fits := &Table{
-		Title:  "Scaling-law fits to each curve's capacity relative to its own 1-worker point",
+		Title:  "Scaling-law fits to each curve's capacity relative to its own 1-worker point, over the worker counts within the usable CPUs",
 		Header: []string{"strategy", "sched", "law", "serial fraction", "USL sigma", "USL kappa", "peak at", "R2 (law / USL)"},
 		Right:  []bool{false, false, false, true, true, true, true, true},
 	}
 	contrasts := &Table{
-		Title:  "Strategies compared at equal workers and sched (time per run; Mann-Whitney U, ~ where p >= 0.05)",
-		Header: []string{"workers", "sched", "strategy", "vs", "delta", "p"},
-		Right:  []bool{true, false, false, false, true, true},
+		Title:  "Strategies compared at equal workers and sched: time over the other's, same-round pairs, 95% CI, against the noise floor",
+		Header: []string{"workers", "sched", "strategy", "vs", "time ratio", "verdict"},
+		Right:  []bool{true, false, false, false, true, false},
 	}
 	startups := &Table{
 		Title:  "Worker start-up, reported apart from the timings above",
@@ -233,35 +317,50 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 		t.Rows = append(t.Rows, cols)
 	}
 	for _, sc := range group {
-		if sc.Baseline == nil {
-			cells.Notes = append(cells.Notes, "No serial cell: speedups are relative to each curve's own 1-worker point.")
+		point := func(p *Point) {
+			c := p.Cell
+			row(cells, sc, c.Strategy, c.Sched, fmt.Sprint(p.Workers),
+				formatTime(p.Time.Center), formatCI(p.Time), formatRate(p.Throughput.Center, sc.Unit),
+				r.ofCeiling(sc, p), formatRatioCI(p.Speedup, "x"), formatPercentCI(p.Efficiency), formatFraction(p.KarpFlatt),
+				formatLoss(p, p.Losses.Inflation), formatLoss(p, p.Losses.Waiting), formatLoss(p, p.Losses.Imbalance), formatLoss(p, p.Losses.Overhead))
+		}
+		for _, p := range []*Point{sc.Baseline, sc.Twin} {
+			if p != nil {
+				point(p)
+			}
 		}
 		for _, cv := range sc.Curves {
 			for _, p := range cv.Points {
-				row(cells, sc, cv.Strategy, cv.Sched, fmt.Sprint(p.Workers),
-					formatTime(p.Time.Center), formatCI(p.Time), formatRate(p.Throughput.Center, sc.Unit),
-					r.ofCeiling(sc, p), formatRatio(p.Speedup, "x"), formatPercent(p.Efficiency), formatFraction(p.KarpFlatt),
-					formatLoss(p, p.Losses.Inflation), formatLoss(p, p.Losses.Imbalance), formatLoss(p, p.Losses.Overhead))
+				point(p)
 			}
 			if cv.Points[len(cv.Points)-1].Workers == 1 {
 				continue // a one-worker strategy has no curve to fit
 			}
-			law, usl := cv.Fits, cv.Fit("USL")
-			if len(law) == 0 || usl == nil {
+			law, usl := cv.Fit(Amdahl), cv.Fit(USL)
+			if sc.Weak {
+				law = cv.Fit(Gustafson)
+			}
+			switch {
+			case law == nil:
 				row(fits, sc, cv.Strategy, cv.Sched, "-", "-", "-", "-", "-", cv.FitNote)
+				continue
+			case usl == nil:
+				row(fits, sc, cv.Strategy, cv.Sched, law.Law.String(), fmt.Sprintf("%.4f", law.Serial), "-", "-", "-",
+					fmt.Sprintf("%.3f / - (%s)", law.R2, cv.FitNote))
 				continue
 			}
 			peak := "none (kappa = 0)"
 			if usl.Peak > 0 {
 				peak = fmt.Sprintf("%d workers", usl.Peak)
+			} else if usl.Kappa > 0 {
+				peak = "beyond 2x the workers fitted"
 			}
-			row(fits, sc, cv.Strategy, cv.Sched, law[0].Law, fmt.Sprintf("%.4f", law[0].Serial),
+			row(fits, sc, cv.Strategy, cv.Sched, law.Law.String(), fmt.Sprintf("%.4f", law.Serial),
 				fmt.Sprintf("%.4f", usl.Serial), fmt.Sprintf("%.5f", usl.Kappa), peak,
-				fmt.Sprintf("%.3f / %.3f", law[0].R2, usl.R2))
+				fmt.Sprintf("%.3f / %.3f", law.R2, usl.R2))
 		}
 		for _, c := range sc.Contrasts() {
-			row(contrasts, sc, fmt.Sprint(c.Workers), c.Sched, c.Strategy, c.Base,
-				c.Comparison.FormatDelta(1, 1+c.Delta), c.Comparison.String())
+			row(contrasts, sc, fmt.Sprint(c.Workers), c.Sched, c.Strategy, c.Base, formatRatioCI(c.Ratio, "x"), Verdict(c.Ratio, sc.Floor()))
 		}
 		for _, st := range r.Set.Startups {
 			if st.File == sc.Config.File && st.Config.Kernel == sc.Config.Kernel && st.Config.Shape == sc.Config.Shape && st.Config.Size == sc.Config.Size {
@@ -288,11 +387,12 @@ var pythonStrategies = []string{resultfile.Procpool, resultfile.PyPool, resultfi
 
 // pythonTable sets procpool beside Python's pools at each worker count,
 // under dynamic scheduling (Pool.map's): time per run, how many times
-// faster procpool is, the per-job overhead (wall time minus the busiest
-// worker's busy time: dispatch, pickling, wake-up and join) and start-up.
+// faster procpool is (same-round pairs), the per-job overhead (wall time
+// minus the longest worker span: dispatch, pickling, wake-up and join) and
+// start-up.
 func (r *Report) pythonTable(group []*Scaling) *Table {
 	t := &Table{
-		Title:  "Dynamic scheduling; procpool speedup = the strategy's time over procpool's; overhead = wall time minus the busiest worker's busy time, per job",
+		Title:  "Dynamic scheduling; procpool speedup = the strategy's time over procpool's, same-round pairs, 95% CI; overhead = wall time minus the longest worker span, per job",
 		Header: []string{"workers", "strategy", "time", "procpool speedup", "overhead per job", "start-up"},
 		Right:  []bool{true, false, true, true, true, true},
 	}
@@ -323,7 +423,7 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 				}
 				p := cv.Point(w)
 				row := []string{fmt.Sprint(w), name, formatTime(p.Time.Center),
-					formatRatio(p.Time.Center/ref.Time.Center, "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
+					formatRatioCI(pairedRatio(p.Cell.series(UnitTime), ref.Cell.series(UnitTime)), "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
 				if multi {
 					row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 				}
@@ -334,10 +434,13 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 	return t
 }
 
-// overheadPerJob is the median of wall time minus the busiest worker's busy
-// time, in seconds.
+// overheadPerJob is the median of wall time minus the longest worker span
+// (in older files, the busiest worker's busy time), in seconds.
 func overheadPerJob(p *Point) float64 {
-	wall, busy := p.Cell.Values[UnitTime], p.Cell.Values[UnitBusyMax]
+	wall, busy := p.Cell.Values[UnitTime], p.Cell.Values[UnitSpanMax]
+	if len(busy) == 0 {
+		busy = p.Cell.Values[UnitBusyMax]
+	}
 	if len(busy) != len(wall) || len(wall) == 0 {
 		return math.NaN()
 	}
@@ -421,6 +524,25 @@ func formatRatio(v float64, suffix string) string {
 	return fmt.Sprintf("%.2f%s", v, suffix)
 }
 
+// formatRatioCI writes a ratio with its interval: "2.01x (1.99-2.03)".
+func formatRatioCI(r Ratio, suffix string) string {
+	if !r.Valid() {
+		return "-"
+	}
+	if math.IsNaN(r.Lo) {
+		return fmt.Sprintf("%.2f%s", r.Center, suffix)
+	}
+	return fmt.Sprintf("%.2f%s (%.2f-%.2f)", r.Center, suffix, r.Lo, r.Hi)
+}
+
+// formatPercentCI writes a ratio as a percentage with its interval.
+func formatPercentCI(r Ratio) string {
+	if !r.Valid() {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%% (%.0f-%.0f)", 100*r.Center, 100*r.Lo, 100*r.Hi)
+}
+
 func formatPercent(v float64) string {
 	if math.IsNaN(v) {
 		return "-"
@@ -444,10 +566,11 @@ func formatLoss(p *Point, v float64) string {
 
 func (r *Report) writeHowToRead(w io.Writer, md bool) {
 	text := []string{
-		"How to read this: speedup is throughput over the serial strategy's (for strong scaling, the ratio of times); efficiency is speedup over workers.",
+		"How to read this: every round measures every cell of a configuration once, in a random order; a ratio (speedup, strategy vs strategy, oversubscription) is the median of the per-round ratios, and its 95% interval a bootstrap over forks and, within them, rounds.",
+		"Speedup is throughput over the serial baseline's (serial pooled with its A/A twin serial-aa); efficiency is speedup over workers. The A/A ratio serial-aa / serial is the noise floor: a difference inside it reads \"no difference\".",
 		"Karp-Flatt is the serial fraction implied by one point: flat across worker counts means inherent serial work (Amdahl), rising means overhead that grows with workers.",
-		"The lost worker time (1 - efficiency) splits into inflation (the same chunks took longer than serially: memory bandwidth, caches, clock, or preemption when workers outnumber CPUs), imbalance (workers idle while the busiest finished) and overhead (dispatch, wake-up and join).",
-		"Fits use each curve's capacity relative to its own 1-worker point: Amdahl's law (Gustafson's for weak scaling) and the Universal Scalability Law, whose kappa > 0 means throughput peaks and then falls.",
+		"Each run's worker time splits into efficiency, inflation (on a CPU longer than the baseline for the same work: memory bandwidth, caches, clock), waiting (off a CPU within the worker's span: time slicing when workers outnumber CPUs, or a wake-up), imbalance (done while another worker still ran) and overhead (after the last worker was done: join); the tables show the means over runs, which sum to one.",
+		"Fits use each curve's capacity relative to its own 1-worker point, over the worker counts within the usable CPUs only, and need the law's parameters plus two points: Amdahl's law (Gustafson's for weak scaling) and the Universal Scalability Law, whose kappa > 0 means throughput peaks and then falls (a peak beyond twice the workers fitted is not predicted).",
 	}
 	for _, t := range text {
 		if md {
@@ -456,4 +579,11 @@ func (r *Report) writeHowToRead(w io.Writer, md bool) {
 			fmt.Fprintf(w, "%s\n", t)
 		}
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -19,11 +19,34 @@ type Scaling struct {
 	Config Config
 	Weak   bool   // the file says scaling: weak
 	Unit   string // the throughput unit speedups are computed from
-	// Baseline is the point speedups are relative to: the serial
-	// strategy (dynamic sched if both were run). Nil when the file has no
-	// serial cell; each curve is then relative to its own 1-worker point.
+	// UsableCPUs is the CPUs the run could use at once (the file's
+	// usable-cpus; older files: the least of ncpu and the cgroup quota);
+	// 0 if unknown. Laws are fitted only up to it.
+	UsableCPUs int
+	// Baseline is the point speedups are relative to: the serial cell,
+	// pooled with its A/A twin round by round where the file has one.
+	// Nil when the file has no serial cell; each curve is then relative
+	// to its own 1-worker point.
 	Baseline *Point
-	Curves   []*Curve
+	// Twin is the baseline's A/A twin (serial-aa; in older files, serial
+	// under the other sched), or nil.
+	Twin *Point
+	// NoiseFloor is the twin's time over the baseline's, paired by round:
+	// identical work, so the distance of its interval from 1 is the
+	// smallest difference the sweep can tell from none.
+	NoiseFloor Ratio
+	Curves     []*Curve
+	// baseRates is the pooled baseline's throughput, per sample.
+	baseRates series
+}
+
+// Floor returns the noise floor as a fraction (0 if the file has no A/A
+// pair).
+func (sc *Scaling) Floor() float64 {
+	if !sc.NoiseFloor.Valid() {
+		return 0
+	}
+	return sc.NoiseFloor.Floor()
 }
 
 // A Curve is one strategy x sched over worker counts.
@@ -31,10 +54,15 @@ type Curve struct {
 	Strategy, Sched string
 	Points          []*Point // by worker count
 	// Fits are Amdahl's law (Gustafson's for weak scaling) and the USL,
-	// fitted to the curve's capacity relative to its own 1-worker point.
+	// fitted to the curve's capacity relative to its own 1-worker point,
+	// over the worker counts the machine could run at once.
 	Fits []*Fit
-	// FitNote says why there are no fits, when there are none.
+	// FitNote says why there are no fits (or fewer), when so.
 	FitNote string
+	// Oversubscription is the time at twice the usable CPUs over the time
+	// at the usable CPUs, paired by round, where both were measured.
+	Oversubscription     Ratio
+	OversubscriptionFrom int // the usable CPUs it starts from
 }
 
 // Name is "strategy/sched".
@@ -46,42 +74,55 @@ type Point struct {
 	Workers    int
 	Time       benchmath.Summary // seconds per run: median and 95% CI
 	Throughput benchmath.Summary // in Scaling.Unit
-	// Speedup is the median throughput over the baseline's, with a
-	// conservative interval from the two CIs (for strong scaling, the
-	// ratio of times).
-	Speedup, SpeedupLo, SpeedupHi float64
-	Efficiency                    float64 // Speedup / Workers
+	// Speedup is the point's throughput over the baseline's, paired by
+	// round (for strong scaling, the baseline's time over the point's).
+	Speedup Ratio
+	// Efficiency is Speedup / Workers.
+	Efficiency Ratio
 	// KarpFlatt is the experimentally determined serial fraction
 	// (1/S - 1/N)/(1 - 1/N); NaN at one worker.
 	KarpFlatt float64
 	// Losses split the worker time the point lost against ideal.
 	Losses Losses
+	// Oversubscribed marks more workers than the usable CPUs.
+	Oversubscribed bool
+	// Flags name what is wrong with the point's figures.
+	Flags []string
 }
 
-// Losses split the part of N x wall time that did not go into useful work
-// (1 - efficiency), from the per-worker busy times:
+// Losses split each run's worker time, N x wall, into the share that did
+// the baseline's work (efficiency) and four losses, from the workers' spans
+// (dispatch to last chunk done) and waits (off a CPU within the span):
 //
-//	Inflation  the work itself took longer than serially (memory
-//	           bandwidth, caches, frequency, or a worker preempted by
-//	           oversubscription): mean busy / wall - efficiency
-//	Imbalance  workers idle while the busiest finished: (max - mean busy) / wall
-//	Overhead   dispatch, wake-up and join: (wall - max busy) / wall
+//	Inflation  on a CPU longer than the baseline took for the same work
+//	           (memory bandwidth, caches, clock): mean (span - wait) / wall
+//	           - efficiency
+//	Waiting    runnable but not running, or not yet woken: mean wait / wall
+//	Imbalance  done while the last worker still ran: (max - mean span) / wall
+//	Overhead   after the last worker was done (join): (wall - max span) / wall
 //
-// Efficiency plus the three is one. Known is false when the cell has no
-// busy times (go test output of other tools).
+// Each run's shares sum to one; Losses holds their means over the runs
+// paired with the baseline, so they sum to one as well. Known is false
+// when the cell has no spans (go test output of other tools). Files from
+// before the spans carried time inside chunks and no wait: there waiting
+// counts as inflation.
 type Losses struct {
-	Inflation, Imbalance, Overhead float64
-	Known                          bool
+	Efficiency                              float64
+	Inflation, Waiting, Imbalance, Overhead float64
+	Runs                                    int
+	Known                                   bool
 }
 
 // Main returns the name and size of the largest loss.
 func (l Losses) Main() (string, float64) {
 	name, v := "work inflation", l.Inflation
-	if l.Imbalance > v {
-		name, v = "load imbalance", l.Imbalance
-	}
-	if l.Overhead > v {
-		name, v = "dispatch overhead", l.Overhead
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"waiting for a CPU", l.Waiting}, {"load imbalance", l.Imbalance}, {"dispatch and join overhead", l.Overhead}} {
+		if c.v > v {
+			name, v = c.name, c.v
+		}
 	}
 	return name, v
 }
@@ -102,7 +143,9 @@ func Analyze(s *Set) []*Scaling {
 	for _, c := range s.Cells {
 		cfg := c.Config()
 		if byConfig[cfg] == nil {
-			byConfig[cfg] = &Scaling{Config: cfg, Weak: s.Files[c.File].Config[resultfile.ConfigScaling] == resultfile.ScalingWeak, Unit: throughputUnit(c)}
+			f := s.Files[c.File]
+			byConfig[cfg] = &Scaling{Config: cfg, Weak: f.Config[resultfile.ConfigScaling] == resultfile.ScalingWeak,
+				Unit: throughputUnit(c), UsableCPUs: f.UsableCPUs()}
 			out = append(out, byConfig[cfg])
 		}
 		cells[cfg] = append(cells[cfg], c)
@@ -131,35 +174,63 @@ func throughputUnit(c *Cell) string {
 
 func (sc *Scaling) build(cells []*Cell) {
 	curves := map[string]*Curve{}
+	var serial []*Cell
 	for _, c := range cells {
-		p := sc.point(c)
-		if c.Strategy == resultfile.Serial {
-			if sc.Baseline == nil || c.Sched == resultfile.SchedDynamic {
-				sc.Baseline = p
-			}
+		if resultfile.IsBaseline(c.Strategy) {
+			serial = append(serial, c)
+			continue
 		}
 		key := c.Strategy + "/" + c.Sched
 		if curves[key] == nil {
 			curves[key] = &Curve{Strategy: c.Strategy, Sched: c.Sched}
 			sc.Curves = append(sc.Curves, curves[key])
 		}
-		curves[key].Points = append(curves[key].Points, p)
+		curves[key].Points = append(curves[key].Points, sc.point(c))
 	}
+	sc.baseline(serial)
 	for _, cv := range sc.Curves {
 		slices.SortFunc(cv.Points, func(a, b *Point) int { return cmp.Compare(a.Workers, b.Workers) })
-		base := sc.Baseline
-		if base == nil && cv.Points[0].Workers == 1 {
-			base = cv.Points[0]
+		base := sc.baseRates
+		if sc.Baseline == nil && cv.Points[0].Workers == 1 {
+			base = cv.Points[0].Cell.rates(sc.Unit)
 		}
 		for _, p := range cv.Points {
-			p.relate(base)
+			p.relate(base, sc)
 		}
 		sc.fit(cv)
+		sc.oversubscription(cv)
 	}
 }
 
+// baseline sets the baseline from the serial cells: serial and its A/A
+// twin (serial-aa, or in older files serial under a second sched), pooled
+// round by round.
+func (sc *Scaling) baseline(serial []*Cell) {
+	if len(serial) == 0 {
+		return
+	}
+	slices.SortStableFunc(serial, func(a, b *Cell) int {
+		// serial before serial-aa, dynamic before static
+		return cmp.Or(cmp.Compare(a.Strategy, b.Strategy), cmp.Compare(a.Sched, b.Sched))
+	})
+	sc.Baseline = sc.point(serial[0])
+	sc.Baseline.Speedup = Ratio{Center: 1, Lo: 1, Hi: 1, Rounds: len(serial[0].Rounds)}
+	sc.baseRates = serial[0].rates(sc.Unit)
+	if len(serial) < 2 {
+		return
+	}
+	sc.Twin = sc.point(serial[1])
+	sc.NoiseFloor = pairedRatio(serial[1].series(UnitTime), serial[0].series(UnitTime))
+	pooled := geoMean(serial[0].rates(sc.Unit), serial[1].rates(sc.Unit))
+	if len(pooled.values) >= MinPairs {
+		sc.baseRates = pooled
+	}
+	sc.Twin.Speedup = pairedRatio(serial[1].rates(sc.Unit), sc.baseRates)
+}
+
 func (sc *Scaling) point(c *Cell) *Point {
-	p := &Point{Cell: c, Workers: c.Workers, Time: Summarize(c.Values[UnitTime]), KarpFlatt: math.NaN()}
+	p := &Point{Cell: c, Workers: c.Workers, Time: Summarize(c.Values[UnitTime]), KarpFlatt: math.NaN(),
+		Oversubscribed: sc.UsableCPUs > 0 && c.Workers > sc.UsableCPUs}
 	if sc.Unit != "" {
 		p.Throughput = Summarize(c.Values[sc.Unit])
 	} else {
@@ -170,69 +241,124 @@ func (sc *Scaling) point(c *Cell) *Point {
 	return p
 }
 
-// relate computes the point's speedup and what follows from it against
-// base (nil: no baseline).
-func (p *Point) relate(base *Point) {
-	if base == nil {
-		p.Speedup, p.SpeedupLo, p.SpeedupHi, p.Efficiency = math.NaN(), math.NaN(), math.NaN(), math.NaN()
-		return
-	}
-	b, x := base.Throughput, p.Throughput
-	p.Speedup = x.Center / b.Center
-	p.SpeedupLo, p.SpeedupHi = x.Center/b.Center, x.Center/b.Center
-	if b.Lo > 0 && b.Hi > 0 && !math.IsInf(b.Lo, 0) {
-		p.SpeedupLo, p.SpeedupHi = x.Lo/b.Hi, x.Hi/b.Lo
-	}
+// relate computes the point's speedup over base (the baseline's rates),
+// and what follows from it, round by round.
+func (p *Point) relate(base series, sc *Scaling) {
 	n := float64(p.Workers)
-	p.Efficiency = p.Speedup / n
-	if p.Workers > 1 {
-		p.KarpFlatt = (1/p.Speedup - 1/n) / (1 - 1/n)
+	p.Speedup = pairedRatio(p.Cell.rates(sc.Unit), base)
+	p.Efficiency = p.Speedup.Scale(1 / n)
+	if p.Workers > 1 && p.Speedup.Valid() {
+		p.KarpFlatt = (1/p.Speedup.Center - 1/n) / (1 - 1/n)
 	}
-	maxBusy, mean := p.Cell.Values[UnitBusyMax], p.Cell.Values[UnitBusyMean]
-	if len(maxBusy) > 0 && len(mean) > 0 {
-		wall := p.Time.Center
-		bx, bm := Summarize(maxBusy).Center, Summarize(mean).Center
-		p.Losses = Losses{
-			Inflation: bm/wall - p.Efficiency,
-			Imbalance: (bx - bm) / wall,
-			Overhead:  (wall - bx) / wall,
-			Known:     true,
+	if p.Efficiency.Valid() && p.Efficiency.Lo > 1 {
+		p.Flags = append(p.Flags, fmt.Sprintf("efficiency %.1f%% [%.1f%%, %.1f%%] is above 100%% beyond its interval: the baseline ran slow, or the work is not the same",
+			100*p.Efficiency.Center, 100*p.Efficiency.Lo, 100*p.Efficiency.Hi))
+	}
+	p.Losses = runLosses(p.Cell, base, sc.Unit)
+}
+
+// runLosses decomposes each run paired with the baseline (see Losses) and
+// averages the shares.
+func runLosses(c *Cell, base series, unit string) Losses {
+	spanMax, spanMean := c.Values[UnitSpanMax], c.Values[UnitSpanMean]
+	if len(spanMax) == 0 {
+		spanMax, spanMean = c.Values[UnitBusyMax], c.Values[UnitBusyMean]
+	}
+	wall, wait := c.Values[UnitTime], c.Values[UnitWaitMean]
+	rates := c.rates(unit)
+	if len(spanMax) != len(wall) || len(spanMean) != len(wall) || len(rates.values) != len(wall) {
+		return Losses{}
+	}
+	b := base.byPlace()
+	var l Losses
+	for i, w := range wall {
+		br, ok := b[place{rates.forks[i], rates.rounds[i]}]
+		if !ok || w <= 0 || br <= 0 {
+			continue
 		}
+		var wt float64
+		if i < len(wait) {
+			wt = wait[i]
+		}
+		eff := rates.values[i] / (float64(c.Workers) * br)
+		l.Efficiency += eff
+		l.Inflation += (spanMean[i]-wt)/w - eff
+		l.Waiting += wt / w
+		l.Imbalance += (spanMax[i] - spanMean[i]) / w
+		l.Overhead += (w - spanMax[i]) / w
+		l.Runs++
 	}
+	if l.Runs == 0 {
+		return Losses{}
+	}
+	k := 1 / float64(l.Runs)
+	l.Efficiency, l.Inflation, l.Waiting, l.Imbalance, l.Overhead = l.Efficiency*k, l.Inflation*k, l.Waiting*k, l.Imbalance*k, l.Overhead*k
+	l.Known = true
+	return l
 }
 
 // fit fits the scaling laws to the curve's capacity relative to its own
-// 1-worker point, so that a strategy's fixed cost at one worker does not
-// pass for a serial fraction.
+// 1-worker point (paired by round), so that a strategy's fixed cost at one
+// worker does not pass for a serial fraction, over the worker counts the
+// machine could run at once: above them time slicing, which no scaling
+// law models, would decide the fit. A law with k parameters needs k + 2
+// such points.
 func (sc *Scaling) fit(cv *Curve) {
-	if len(cv.Points) < MinFitPoints {
-		cv.FitNote = fmt.Sprintf("not fitted: %s", errFewPoints(len(cv.Points)))
-		return
-	}
 	if cv.Points[0].Workers != 1 {
 		cv.FitNote = "not fitted: no 1-worker point to measure capacity against"
 		return
 	}
-	one := cv.Points[0].Throughput.Center
-	n, c := make([]float64, len(cv.Points)), make([]float64, len(cv.Points))
-	for i, p := range cv.Points {
-		n[i], c[i] = float64(p.Workers), p.Throughput.Center/one
+	one := cv.Points[0].Cell.rates(sc.Unit)
+	var n, c []float64
+	for _, p := range cv.Points {
+		if p.Oversubscribed {
+			continue
+		}
+		r := pairedRatio(p.Cell.rates(sc.Unit), one)
+		if p.Workers == 1 {
+			r.Center = 1
+		}
+		if r.Valid() {
+			n, c = append(n, float64(p.Workers)), append(c, r.Center)
+		}
+	}
+	within := "measured worker counts"
+	if sc.UsableCPUs > 0 {
+		within = fmt.Sprintf("worker counts within the %d usable CPUs", sc.UsableCPUs)
 	}
 	law := FitAmdahl
 	if sc.Weak {
 		law = FitGustafson
 	}
+	var notes []string
 	for _, f := range []func(n, c []float64) (*Fit, error){law, FitUSL} {
-		if fit, err := f(n, c); err == nil {
-			cv.Fits = append(cv.Fits, fit)
-		} else {
-			cv.FitNote = "not fitted: " + err.Error()
+		fit, err := f(n, c)
+		if err != nil {
+			notes = append(notes, err.Error())
+			continue
 		}
+		fit.flag(slices.Max(n))
+		cv.Fits = append(cv.Fits, fit)
+	}
+	if len(notes) > 0 {
+		cv.FitNote = fmt.Sprintf("not fitted on %d %s: %s; Karp-Flatt per point instead", len(n), within, strings.Join(notes, "; "))
 	}
 }
 
-// Fit returns the curve's fit of the named law, or nil.
-func (c *Curve) Fit(law string) *Fit {
+// oversubscription compares the curve at twice the usable CPUs with the
+// curve at the usable CPUs.
+func (sc *Scaling) oversubscription(cv *Curve) {
+	c := sc.UsableCPUs
+	lo, hi := cv.Point(c), cv.Point(2*c)
+	if c == 0 || lo == nil || hi == nil {
+		return
+	}
+	cv.Oversubscription = pairedRatio(hi.Cell.series(UnitTime), lo.Cell.series(UnitTime))
+	cv.OversubscriptionFrom = c
+}
+
+// Fit returns the curve's fit of the given law, or nil.
+func (c *Curve) Fit(law Law) *Fit {
 	for _, f := range c.Fits {
 		if f.Law == law {
 			return f
@@ -265,17 +391,13 @@ func (sc *Scaling) Workers() []int {
 	return ws
 }
 
-// A Contrast compares two strategies at one worker count and sched.
+// A Contrast compares two strategies at one worker count and sched: the
+// time of Strategy over the time of Base, paired by round.
 type Contrast struct {
 	Workers        int
 	Sched          string
 	Strategy, Base string
-	// Delta is the relative change of median time from Base to Strategy
-	// (negative: Strategy is faster).
-	Delta float64
-	// Comparison holds the Mann-Whitney U test's p-value and the sample
-	// sizes, as benchstat reports them.
-	Comparison benchmath.Comparison
+	Ratio          Ratio
 }
 
 // Contrasts compares, at every worker count and sched, each parallel
@@ -288,68 +410,75 @@ func (sc *Scaling) Contrasts() []Contrast {
 			base = resultfile.Goroutines
 		}
 	}
-	for _, cv := range sc.Curves {
-		if base == "" && cv.Strategy != resultfile.Serial {
-			base = cv.Strategy
-		}
+	if base == "" && len(sc.Curves) > 0 {
+		base = sc.Curves[0].Strategy
 	}
-	th := benchmath.DefaultThresholds
 	var out []Contrast
 	for _, w := range sc.Workers() {
 		for _, ref := range sc.Curves {
-			if ref.Strategy != base || ref.Point(w) == nil {
+			rp := ref.Point(w)
+			if ref.Strategy != base || rp == nil {
 				continue
 			}
 			for _, cv := range sc.Curves {
 				p := cv.Point(w)
-				if cv.Sched != ref.Sched || cv.Strategy == base || cv.Strategy == resultfile.Serial || p == nil {
+				if cv.Sched != ref.Sched || cv.Strategy == base || p == nil {
 					continue
 				}
-				rp := ref.Point(w)
-				s1 := benchmath.NewSample(slices.Clone(rp.Cell.Values[UnitTime]), &th)
-				s2 := benchmath.NewSample(slices.Clone(p.Cell.Values[UnitTime]), &th)
-				out = append(out, Contrast{
-					Workers: w, Sched: cv.Sched, Strategy: cv.Strategy, Base: base,
-					Delta:      p.Time.Center/rp.Time.Center - 1,
-					Comparison: benchmath.AssumeNothing.Compare(s1, s2),
-				})
+				out = append(out, Contrast{Workers: w, Sched: cv.Sched, Strategy: cv.Strategy, Base: base,
+					Ratio: pairedRatio(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
 			}
 		}
 	}
 	return out
 }
 
+// Verdict says what a ratio of times means against the noise floor:
+// "no difference" when its interval reaches into the noise, else how much
+// slower or faster.
+func Verdict(r Ratio, floor float64) string {
+	switch {
+	case !r.Valid():
+		return "too few pairs"
+	case !r.Differs(floor):
+		return "no difference"
+	case r.Center > 1:
+		return fmt.Sprintf("%.1f%% slower", 100*(r.Center-1))
+	}
+	return fmt.Sprintf("%.1f%% faster", 100*(1-r.Center))
+}
+
 // Diagnosis is one sentence on the configuration: how close to ideal the
-// best curve gets at the largest worker count within the machine's CPUs
-// (ncpu; 0 for no limit), and what the worst curve there loses most to.
-func (sc *Scaling) Diagnosis(ncpu int) string {
+// best curve gets at the largest worker count within the usable CPUs, and
+// what the worst curve there loses most to.
+func (sc *Scaling) Diagnosis() string {
 	var at int
 	for _, w := range sc.Workers() {
-		if w > 1 && (ncpu == 0 || w <= ncpu) {
+		if w > 1 && (sc.UsableCPUs == 0 || w <= sc.UsableCPUs) {
 			at = w
 		}
 	}
 	if at == 0 {
-		return fmt.Sprintf("%s: no parallel point within %d CPUs to judge.", sc.Config, ncpu)
+		return fmt.Sprintf("%s: no parallel point within %d CPUs to judge.", sc.Config, sc.UsableCPUs)
 	}
 	var best, worst *Point
 	var bestCurve, worstCurve *Curve
 	for _, cv := range sc.Curves {
 		p := cv.Point(at)
-		if p == nil || cv.Strategy == resultfile.Serial || math.IsNaN(p.Efficiency) {
+		if p == nil || !p.Efficiency.Valid() {
 			continue
 		}
-		if best == nil || p.Efficiency > best.Efficiency {
+		if best == nil || p.Efficiency.Center > best.Efficiency.Center {
 			best, bestCurve = p, cv
 		}
-		if worst == nil || p.Efficiency < worst.Efficiency {
+		if worst == nil || p.Efficiency.Center < worst.Efficiency.Center {
 			worst, worstCurve = p, cv
 		}
 	}
 	if best == nil {
 		return fmt.Sprintf("%s: no speedup to judge at %d workers.", sc.Config, at)
 	}
-	s := fmt.Sprintf("%s at %d workers: best %s %.2fx (%.0f%% efficient)", sc.Config, at, bestCurve.Name(), best.Speedup, 100*best.Efficiency)
+	s := fmt.Sprintf("%s at %d workers: best %s %.2fx (%.0f%% efficient)", sc.Config, at, bestCurve.Name(), best.Speedup.Center, 100*best.Efficiency.Center)
 	if !worst.Losses.Known {
 		return s + "."
 	}
@@ -357,11 +486,25 @@ func (sc *Scaling) Diagnosis(ncpu int) string {
 	if worst == best {
 		return s + fmt.Sprintf("; its main loss is %s, %.1f%% of worker time.", name, 100*loss)
 	}
-	return s + fmt.Sprintf("; worst %s %.2fx, whose main loss is %s, %.1f%% of worker time.", worstCurve.Name(), worst.Speedup, name, 100*loss)
+	return s + fmt.Sprintf("; worst %s %.2fx, whose main loss is %s, %.1f%% of worker time.", worstCurve.Name(), worst.Speedup.Center, name, 100*loss)
 }
 
 // NCPU returns the file's ncpu configuration, or 0.
 func (f File) NCPU() int {
 	n, _ := strconv.Atoi(f.Config[resultfile.ConfigNCPU])
+	return n
+}
+
+// UsableCPUs returns the CPUs the file's run could use at once: its
+// usable-cpus, or for older files the least of ncpu and the cgroup quota;
+// 0 if the file says nothing.
+func (f File) UsableCPUs() int {
+	if n, err := strconv.Atoi(f.Config[resultfile.ConfigUsableCPUs]); err == nil && n > 0 {
+		return n
+	}
+	n := f.NCPU()
+	if q, err := strconv.ParseFloat(f.Config[resultfile.ConfigCPUQuota], 64); err == nil && q >= 1 && n > 0 {
+		n = min(n, int(q))
+	}
 	return n
 }

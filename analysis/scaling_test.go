@@ -5,33 +5,49 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // synthetic writes a result file of a kernel that follows Amdahl's law
-// with the given serial fraction, with 1% noise, for serial and a
-// goroutines strategy whose workers are busy for the parallel share.
+// with the given serial fraction, for serial, its A/A twin and a goroutines
+// strategy, over 12 rounds in which the machine drifts 1% a round (which
+// every cell of a round shares) and each run has 1% noise of its own.
+// Workers' spans are 98% and 90% of the wall time, with no wait.
 func synthetic(t *testing.T, serial float64, workers []int, extra string) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var b strings.Builder
-	b.WriteString("ncpu: 8\n" + extra + "Unit B/s better=higher\n")
+	b.WriteString("ncpu: 8\nusable-cpus: 8\n" + extra + "Unit B/s better=higher\n")
 	const t1 = 0.1 // seconds at one worker
-	line := func(strategy string, n int) {
-		for range 10 {
-			wall := t1 * (serial + (1-serial)/float64(n)) * (1 + 0.01*rng.NormFloat64())
-			busy := wall * 0.98
-			fmt.Fprintf(&b, "BenchmarkHash/shape=uniform/size=64Mi/strategy=%s/sched=dynamic/workers=%d 1 %g ns/op %g B/s %g busy-max-ns/op %g busy-mean-ns/op\n",
-				strategy, n, wall*1e9, 64e6/wall, busy*1e9, busy*0.9*1e9)
+	type cell struct {
+		strategy string
+		n        int
+	}
+	cells := []cell{{"serial", 1}, {"serial-aa", 1}}
+	for _, n := range workers {
+		cells = append(cells, cell{"goroutines", n})
+	}
+	for round := range 12 {
+		drift := 1 + 0.01*float64(round)
+		for _, c := range cells {
+			wall := drift * t1 * (serial + (1-serial)/float64(c.n)) * (1 + 0.01*rng.NormFloat64())
+			fmt.Fprintf(&b, "BenchmarkHash/shape=uniform/size=64Mi/strategy=%s/sched=dynamic/workers=%d 1 %g ns/op %g B/s %g span-max-ns/op %g span-mean-ns/op 0 wait-mean-ns/op\n",
+				c.strategy, c.n, wall*1e9, 64e6/wall, 0.98*wall*1e9, 0.9*wall*1e9)
 		}
 	}
-	line("serial", 1)
-	for _, n := range workers {
-		line("goroutines", n)
-	}
 	return writeFile(t, "amdahl.txt", b.String())
+}
+
+func goroutines(sc *Scaling) *Curve {
+	for _, c := range sc.Curves {
+		if c.Strategy == "goroutines" {
+			return c
+		}
+	}
+	return nil
 }
 
 func TestAnalyzeComputesSpeedupAndFits(t *testing.T) {
@@ -44,56 +60,64 @@ func TestAnalyzeComputesSpeedupAndFits(t *testing.T) {
 		t.Fatalf("%d scalings", len(scs))
 	}
 	sc := scs[0]
-	if sc.Baseline == nil || sc.Baseline.Cell.Strategy != "serial" || sc.Unit != "B/s" {
-		t.Fatalf("baseline %+v, unit %q", sc.Baseline, sc.Unit)
+	if sc.Baseline == nil || sc.Baseline.Cell.Strategy != "serial" || sc.Twin == nil || sc.Unit != "B/s" || sc.UsableCPUs != 8 {
+		t.Fatalf("baseline %+v, twin %+v, unit %q, usable CPUs %d", sc.Baseline, sc.Twin, sc.Unit, sc.UsableCPUs)
 	}
-	var cv *Curve
-	for _, c := range sc.Curves {
-		if c.Strategy == "goroutines" {
-			cv = c
-		}
+	if f := sc.NoiseFloor; !f.Valid() || !(f.Lo <= 1 && 1 <= f.Hi) || sc.Floor() > 0.02 {
+		t.Errorf("noise floor %v (+-%.3f), want an interval around 1 of about the runs' 1%% noise", f, sc.Floor())
 	}
+	cv := goroutines(sc)
 	p8 := cv.Point(8)
-	if want := amdahl(8, 0.1); !within(p8.Speedup, want, 0.03) {
-		t.Errorf("speedup at 8 = %.3f, want %.3f", p8.Speedup, want)
+	if want := amdahl(8, 0.1); !within(p8.Speedup.Center, want, 0.03) || !(p8.Speedup.Lo <= want && want <= p8.Speedup.Hi) {
+		t.Errorf("speedup at 8 = %v, want %.3f inside it", p8.Speedup, want)
 	}
-	if !within(p8.Efficiency, p8.Speedup/8, 1e-9) || !within(p8.KarpFlatt, 0.1, 0.15) {
-		t.Errorf("efficiency %.3f, Karp-Flatt %.3f (want about 0.1)", p8.Efficiency, p8.KarpFlatt)
-	}
-	if !(p8.SpeedupLo <= p8.Speedup && p8.Speedup <= p8.SpeedupHi) {
-		t.Errorf("speedup %.3f outside its interval [%.3f, %.3f]", p8.Speedup, p8.SpeedupLo, p8.SpeedupHi)
+	if !within(p8.Efficiency.Center, p8.Speedup.Center/8, 1e-9) || !within(p8.KarpFlatt, 0.1, 0.15) {
+		t.Errorf("efficiency %v, Karp-Flatt %.3f (want about 0.1)", p8.Efficiency, p8.KarpFlatt)
 	}
 	l := p8.Losses
-	if !l.Known || !within(p8.Efficiency+l.Inflation+l.Imbalance+l.Overhead, 1, 1e-9) {
-		t.Errorf("losses %+v do not add up with efficiency %.3f to 1", l, p8.Efficiency)
+	if !l.Known || l.Runs != 12 || !within(l.Efficiency+l.Inflation+l.Waiting+l.Imbalance+l.Overhead, 1, 1e-9) {
+		t.Errorf("losses %+v do not add up to 1", l)
+	}
+	if !within(l.Efficiency, p8.Efficiency.Center, 0.03) || !within(l.Imbalance, 0.08, 1e-6) || !within(l.Overhead, 0.02, 1e-6) {
+		t.Errorf("losses %+v, want efficiency near %.3f, imbalance 0.08 and overhead 0.02", l, p8.Efficiency.Center)
 	}
 	if name, _ := l.Main(); name != "work inflation" {
-		t.Errorf("main loss %q, want work inflation (the serial part shows as longer busy times)", name)
+		t.Errorf("main loss %q, want work inflation (the serial part shows as longer spans on a CPU)", name)
 	}
-	amd := cv.Fit("Amdahl")
-	if amd == nil || !within(amd.Serial, 0.1, 0.1) {
-		t.Errorf("Amdahl fit %v, want serial fraction 0.1", amd)
+	amd := cv.Fit(Amdahl)
+	if amd == nil || !within(amd.Serial, 0.1, 0.1) || len(amd.Flags) != 0 {
+		t.Errorf("Amdahl fit %v, want serial fraction 0.1, unflagged", amd)
 	}
-	if cv.Fit("USL") == nil {
-		t.Error("no USL fit")
+	if cv.Fit(USL) == nil {
+		t.Errorf("no USL fit: %s", cv.FitNote)
 	}
 	if !math.IsNaN(cv.Point(1).KarpFlatt) {
 		t.Error("Karp-Flatt defined at one worker")
 	}
-	if d := sc.Diagnosis(8); !strings.Contains(d, "at 8 workers") || !strings.Contains(d, "goroutines/dynamic") {
+	if d := sc.Diagnosis(); !strings.Contains(d, "at 8 workers") || !strings.Contains(d, "goroutines/dynamic") {
 		t.Errorf("diagnosis %q", d)
 	}
 }
 
-func TestAnalyzeSaysWhenItCannotFit(t *testing.T) {
-	s, err := Read(synthetic(t, 0.1, []int{1, 2}, ""))
+func TestFitsUseOnlyTheWorkersTheMachineCouldRunAtOnce(t *testing.T) {
+	// Workers 1, 2 and 4 on 2 usable CPUs: two points to fit, too few for
+	// any law; 4 workers is oversubscription, reported on its own.
+	s, err := Read(synthetic(t, 0.1, []int{1, 2, 4}, "usable-cpus: 2\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cv := range Analyze(s)[0].Curves {
-		if cv.Strategy == "goroutines" && (len(cv.Fits) != 0 || !strings.Contains(cv.FitNote, "at least 3")) {
-			t.Errorf("curve with 2 worker counts: fits %v, note %q", cv.Fits, cv.FitNote)
-		}
+	sc := Analyze(s)[0]
+	cv := goroutines(sc)
+	if len(cv.Fits) != 0 || !strings.Contains(cv.FitNote, "Amdahl needs at least 3 worker counts, has 2") || !strings.Contains(cv.FitNote, "USL needs at least 4") {
+		t.Errorf("fits %v, note %q", cv.Fits, cv.FitNote)
+	}
+	if !cv.Point(4).Oversubscribed || cv.Point(2).Oversubscribed {
+		t.Error("oversubscription marked at the wrong points")
+	}
+	// Amdahl with s = 0.1: T(4)/T(2) = (0.1 + 0.9/4) / (0.1 + 0.9/2).
+	want := (0.1 + 0.9/4) / (0.1 + 0.9/2)
+	if o := cv.Oversubscription; cv.OversubscriptionFrom != 2 || !within(o.Center, want, 0.03) {
+		t.Errorf("oversubscription from %d: %v, want about %.3f", cv.OversubscriptionFrom, o, want)
 	}
 }
 
@@ -106,40 +130,124 @@ func TestWeakScalingFitsGustafson(t *testing.T) {
 	if !sc.Weak {
 		t.Fatal("scaling: weak not seen")
 	}
-	for _, cv := range sc.Curves {
-		if cv.Strategy == "goroutines" && cv.Fit("Gustafson") == nil {
-			t.Errorf("no Gustafson fit: %v %q", cv.Fits, cv.FitNote)
-		}
+	if cv := goroutines(sc); cv.Fit(Gustafson) == nil {
+		t.Errorf("no Gustafson fit: %v %q", cv.Fits, cv.FitNote)
 	}
 }
 
-func TestContrastsCarryPValues(t *testing.T) {
-	a := synthetic(t, 0.1, []int{1, 2}, "")
-	content, _ := os.ReadFile(a)
-	// A procpool strategy 10% slower than goroutines at every count.
+// withStrategy copies the goroutines lines of a file under another
+// strategy's name, their times scaled by k.
+func withStrategy(t *testing.T, path, strategy string, k float64) string {
+	t.Helper()
+	content, _ := os.ReadFile(path)
 	var extra strings.Builder
 	for _, line := range strings.Split(string(content), "\n") {
 		if strings.Contains(line, "strategy=goroutines") {
 			f := strings.Fields(line)
 			var ns float64
 			fmt.Sscan(f[2], &ns)
-			f[0] = strings.Replace(f[0], "goroutines", "procpool", 1)
-			f[2] = fmt.Sprint(ns * 1.1)
+			f[0] = strings.Replace(f[0], "goroutines", strategy, 1)
+			f[2] = fmt.Sprint(ns * k)
 			extra.WriteString(strings.Join(f, " ") + "\n")
 		}
 	}
-	s, err := Read(writeFile(t, "two.txt", string(content)+extra.String()))
+	return writeFile(t, strategy+".txt", string(content)+extra.String())
+}
+
+func TestContrastsArePairedAndJudgedAgainstTheNoiseFloor(t *testing.T) {
+	for _, tt := range []struct {
+		k    float64
+		want string
+	}{
+		{1.1, "10.0% slower"},
+		{1.0, "no difference"},
+	} {
+		s, err := Read(withStrategy(t, synthetic(t, 0.1, []int{1, 2}, ""), "procpool", tt.k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := Analyze(s)[0]
+		cs := sc.Contrasts()
+		if len(cs) != 2 {
+			t.Fatalf("%d contrasts, want one per worker count", len(cs))
+		}
+		for _, c := range cs {
+			if c.Strategy != "procpool" || c.Base != "goroutines" || !within(c.Ratio.Center, tt.k, 1e-9) || Verdict(c.Ratio, sc.Floor()) != tt.want {
+				t.Errorf("procpool at %.1fx goroutines' time: contrast %+v, verdict %q, want %q", tt.k, c, Verdict(c.Ratio, sc.Floor()), tt.want)
+			}
+		}
+	}
+}
+
+func TestPairedRatioRecoversAKnownRatioUnderDrift(t *testing.T) {
+	// The machine slows 1% a round for 60 rounds. Cell a runs every round;
+	// cell b, 1.25 times slower, only the last 30 (a cell that started
+	// late). The ratio of their medians carries the drift of the rounds
+	// they do not share; the median of same-round ratios does not.
+	rng := rand.New(rand.NewPCG(3, 4))
+	var a, b series
+	for r := range 60 {
+		drift := 1 + 0.01*float64(r)
+		a.values = append(a.values, drift*(1+0.005*rng.NormFloat64()))
+		a.rounds, a.forks = append(a.rounds, r), append(a.forks, 0)
+		if r >= 30 {
+			b.values = append(b.values, 1.25*drift*(1+0.005*rng.NormFloat64()))
+			b.rounds, b.forks = append(b.rounds, r), append(b.forks, 0)
+		}
+	}
+	got := pairedRatio(b, a)
+	if !(got.Lo <= 1.25 && 1.25 <= got.Hi) || got.HalfWidth() > 0.01 || got.Rounds != 30 {
+		t.Errorf("paired ratio %v over %d rounds, want 1.25 inside a tight interval", got, got.Rounds)
+	}
+	if naive := median(slices.Clone(b.values)) / median(slices.Clone(a.values)); within(naive, 1.25, 0.1) {
+		t.Errorf("ratio of medians %.3f: the test's drift should bias it by more than 10%%", naive)
+	}
+}
+
+func TestPairedRatioIntervalsAccountForForks(t *testing.T) {
+	// Three forks whose ratios differ by 4% from process to process, with
+	// little noise within each: a bootstrap over rounds alone would give a
+	// tight interval around the pooled median; over forks it is wide.
+	rng := rand.New(rand.NewPCG(5, 6))
+	var a, b series
+	for f, luck := range []float64{0.96, 1.0, 1.04} {
+		for r := range 20 {
+			a.values = append(a.values, 1)
+			b.values = append(b.values, 1.1*luck*(1+0.001*rng.NormFloat64()))
+			for _, s := range []*series{&a, &b} {
+				s.rounds, s.forks = append(s.rounds, 20*f+r), append(s.forks, f)
+			}
+		}
+	}
+	got := pairedRatio(b, a)
+	if got.Forks != 3 || got.HalfWidth() < 0.02 {
+		t.Errorf("ratio %v over %d forks: want an interval that spans the forks' 4%% differences", got, got.Forks)
+	}
+}
+
+func TestEfficiencyAboveOneBeyondItsIntervalIsFlagged(t *testing.T) {
+	// A baseline that ran 10% slow makes one goroutine 110% efficient.
+	path := synthetic(t, 0.1, []int{1, 2}, "")
+	content, _ := os.ReadFile(path)
+	var b strings.Builder
+	for _, line := range strings.Split(string(content), "\n") {
+		if strings.Contains(line, "strategy=serial") {
+			f := strings.Fields(line)
+			var ns, bps float64
+			fmt.Sscan(f[2], &ns)
+			fmt.Sscan(f[4], &bps)
+			f[2], f[4] = fmt.Sprint(ns*1.1), fmt.Sprint(bps/1.1)
+			line = strings.Join(f, " ")
+		}
+		b.WriteString(line + "\n")
+	}
+	s, err := Read(writeFile(t, "slow-serial.txt", b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := Analyze(s)[0].Contrasts()
-	if len(cs) != 2 {
-		t.Fatalf("%d contrasts, want one per worker count", len(cs))
-	}
-	for _, c := range cs {
-		if c.Strategy != "procpool" || c.Base != "goroutines" || !within(c.Delta, 0.1, 0.2) || c.Comparison.P >= 0.05 {
-			t.Errorf("contrast %+v: want procpool about 10%% slower than goroutines, p < 0.05", c)
-		}
+	p := goroutines(Analyze(s)[0]).Point(1)
+	if len(p.Flags) != 1 || !strings.Contains(p.Flags[0], "above 100%") {
+		t.Errorf("efficiency %v: flags %q", p.Efficiency, p.Flags)
 	}
 }
 
@@ -153,7 +261,7 @@ func TestReportWritesMarkdownAndCharts(t *testing.T) {
 	if err := r.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"commit=aaa", "commit=bbb", "Karp-Flatt", "USL sigma", "Hash/shape=uniform/size=64Mi at 4 workers"} {
+	for _, want := range []string{"commit=aaa", "commit=bbb", "Summary", "Noise floor", "Karp-Flatt", "USL sigma", "Hash/shape=uniform/size=64Mi at 4 workers"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q", want)
 		}

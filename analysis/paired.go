@@ -1,0 +1,203 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// A Ratio compares two cells measured side by side: the median over the
+// rounds both were measured in of the per-round ratio of their values, with
+// a 95% interval.
+//
+// Pairing by round cancels what a round shares (the machine's state at the
+// time, a drift of its clock): a ratio of medians taken separately carries
+// that drift whole. The interval is a percentile bootstrap that resamples
+// the unit of replication: forks (separate processes, which carry their own
+// luck of memory placement) and, within each, rounds; with one fork it is a
+// bootstrap over rounds.
+type Ratio struct {
+	Center, Lo, Hi float64
+	Rounds, Forks  int // pairs and forks it was computed from
+}
+
+// MinPairs is the fewest same-round pairs a ratio is computed from: fewer
+// give no meaningful interval.
+const MinPairs = 6
+
+// bootstrapResamples is the number of bootstrap resamples per interval:
+// enough that the 2.5% and 97.5% percentiles move by less than the
+// sampling error they estimate.
+const bootstrapResamples = 2000
+
+// Valid reports whether the ratio was computed.
+func (r Ratio) Valid() bool { return r.Rounds > 0 && !math.IsNaN(r.Center) }
+
+// Scale returns the ratio multiplied by k, interval and all.
+func (r Ratio) Scale(k float64) Ratio {
+	r.Center, r.Lo, r.Hi = r.Center*k, r.Lo*k, r.Hi*k
+	return r
+}
+
+// HalfWidth is the larger distance from the centre to an end of the
+// interval, relative to the centre.
+func (r Ratio) HalfWidth() float64 {
+	return max(r.Hi-r.Center, r.Center-r.Lo) / r.Center
+}
+
+// Floor is how far from 1 the interval reaches: for an A/A ratio, the
+// noise floor, the smallest difference the sweep can tell from none.
+func (r Ratio) Floor() float64 {
+	return max(math.Abs(r.Lo-1), math.Abs(r.Hi-1))
+}
+
+// Differs reports whether the ratio differs from 1 by more than the noise
+// floor: its whole interval lies outside [1-floor, 1+floor].
+func (r Ratio) Differs(floor float64) bool {
+	return r.Valid() && (r.Lo > 1+floor || r.Hi < 1-floor)
+}
+
+func (r Ratio) String() string {
+	if !r.Valid() {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", r.Center, r.Lo, r.Hi)
+}
+
+// A series is one value per sample of a cell, with each sample's place in
+// the sweep.
+type series struct {
+	values []float64
+	rounds []int
+	forks  []int
+}
+
+func (c *Cell) series(unit string) series {
+	return series{values: c.Values[unit], rounds: c.Rounds, forks: c.Forks}
+}
+
+// rates is the cell's throughput in unit, or runs per second without one:
+// ratios of rates are speedups whatever the work (weak scaling grows it).
+func (c *Cell) rates(unit string) series {
+	if unit != "" && len(c.Values[unit]) > 0 {
+		return c.series(unit)
+	}
+	s := c.series(UnitTime)
+	inv := make([]float64, len(s.values))
+	for i, t := range s.values {
+		inv[i] = 1 / t
+	}
+	s.values = inv
+	return s
+}
+
+type place struct{ fork, round int }
+
+func (s series) byPlace() map[place]float64 {
+	m := make(map[place]float64, len(s.values))
+	for i, v := range s.values {
+		if i < len(s.rounds) && i < len(s.forks) {
+			m[place{s.forks[i], s.rounds[i]}] = v
+		}
+	}
+	return m
+}
+
+// pairs returns, per fork, the ratios num/den of the rounds both have.
+func pairs(num, den series) [][]float64 {
+	d := den.byPlace()
+	byFork := map[int][]float64{}
+	var forks []int
+	for i, v := range num.values {
+		if i >= len(num.rounds) || i >= len(num.forks) {
+			break
+		}
+		p := place{num.forks[i], num.rounds[i]}
+		if dv, ok := d[p]; ok && dv != 0 {
+			if _, seen := byFork[p.fork]; !seen {
+				forks = append(forks, p.fork)
+			}
+			byFork[p.fork] = append(byFork[p.fork], v/dv)
+		}
+	}
+	slices.Sort(forks)
+	out := make([][]float64, len(forks))
+	for i, f := range forks {
+		out[i] = byFork[f]
+	}
+	return out
+}
+
+// pairedRatio is the Ratio of num over den.
+func pairedRatio(num, den series) Ratio {
+	groups := pairs(num, den)
+	var all []float64
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	r := Ratio{Center: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Rounds: len(all), Forks: len(groups)}
+	if len(all) < MinPairs {
+		r.Rounds = 0
+		return r
+	}
+	r.Center = median(slices.Clone(all))
+	r.Lo, r.Hi = bootstrapMedian(groups)
+	return r
+}
+
+// bootstrapMedian returns the 95% percentile interval of the median of the
+// pooled values, resampling groups (forks) and then values within each.
+// The generator is seeded: the same file gives the same report.
+func bootstrapMedian(groups [][]float64) (lo, hi float64) {
+	rng := rand.New(rand.NewPCG(0x636f7265, 0x7363616c))
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	meds := make([]float64, bootstrapResamples)
+	buf := make([]float64, 0, 2*n)
+	for b := range meds {
+		buf = buf[:0]
+		for range groups {
+			g := groups[0]
+			if len(groups) > 1 {
+				g = groups[rng.IntN(len(groups))]
+			}
+			for range g {
+				buf = append(buf, g[rng.IntN(len(g))])
+			}
+		}
+		meds[b] = median(buf)
+	}
+	slices.Sort(meds)
+	return meds[int(0.025*bootstrapResamples)], meds[int(0.975*bootstrapResamples)-1]
+}
+
+// median sorts xs and returns its median.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// geoMean is the per-sample geometric mean of two series at the places
+// both have: the pooled baseline of two identical cells.
+func geoMean(a, b series) series {
+	bv := b.byPlace()
+	var out series
+	for i, v := range a.values {
+		if i >= len(a.rounds) || i >= len(a.forks) {
+			break
+		}
+		if w, ok := bv[place{a.forks[i], a.rounds[i]}]; ok {
+			out.values = append(out.values, math.Sqrt(v*w))
+			out.rounds = append(out.rounds, a.rounds[i])
+			out.forks = append(out.forks, a.forks[i])
+		}
+	}
+	return out
+}
