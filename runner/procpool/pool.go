@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/corescale/corescale/internal/tail"
 )
 
 // A Job is one parallel section: Chunks chunks of the task, dealt out by
@@ -124,7 +126,7 @@ type worker struct {
 	ready  chan error
 	exited chan struct{} // closed once the process has been reaped
 	status string        // how it ended, once exited is closed
-	stderr *tailWriter
+	stderr *tail.Buffer  // the last of its stderr, for error reports
 	frame  []byte
 	// reported is set once a job has reported the worker's death, or the
 	// pool killed it: only other deaths are news to the next job.
@@ -217,6 +219,9 @@ func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error)
 	return p, nil
 }
 
+// stderrTail is how much of a worker's stderr its error reports quote.
+const stderrTail = 2 << 10
+
 // startTimeout bounds how long a worker may take to report ready.
 const startTimeout = 10 * time.Second
 
@@ -237,7 +242,7 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	s.chunk.Store(-1)
 	s.doneSeq.Store(p.seq)
 
-	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: newTailWriter(p.stderr)}
+	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: tail.Through(p.stderr, stderrTail)}
 	// The arguments keep a test binary whose TestMain lacks Serve from
 	// running its tests in the worker.
 	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
@@ -341,7 +346,7 @@ func (p *Pool) awaitReady(ws []*worker) error {
 		case <-w.exited:
 			return &WorkerError{Index: w.index, Pid: w.pid, Chunk: -1, Status: w.status,
 				Panic:  "exited before it was ready (does the program call procpool.Serve first in main or TestMain?)",
-				Stderr: w.stderr.String()}
+				Stderr: strings.TrimSpace(w.stderr.String())}
 		case <-timer.C:
 			return fmt.Errorf("procpool: worker %d (pid %d) not ready after %v", w.index, w.pid, startTimeout)
 		}
@@ -647,7 +652,7 @@ func (p *Pool) allDone(seq int64, workers []*worker) bool {
 func (p *Pool) deathError(w *worker) *WorkerError {
 	<-w.exited
 	return &WorkerError{Index: w.index, Pid: w.pid, Chunk: p.cb.slots[w.index].chunk.Load(),
-		Status: w.status, Stderr: w.stderr.String()}
+		Status: w.status, Stderr: strings.TrimSpace(w.stderr.String())}
 }
 
 func failureError(w *worker, m message) *WorkerError {
@@ -776,33 +781,4 @@ func (p *Pool) shutdown() {
 			close(p.down)
 		}()
 	})
-}
-
-// tailWriter passes writes on and keeps the last few lines for error
-// reports.
-type tailWriter struct {
-	mu   sync.Mutex
-	next io.Writer
-	buf  []byte
-}
-
-const tailBytes = 2 << 10
-
-func newTailWriter(next io.Writer) *tailWriter { return &tailWriter{next: next} }
-
-func (t *tailWriter) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > tailBytes {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
-	}
-	t.mu.Unlock()
-	_, _ = t.next.Write(b) // losing the copy must not kill the worker's stderr
-	return len(b), nil
-}
-
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }
