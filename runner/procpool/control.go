@@ -64,16 +64,18 @@ type control struct {
 	slots [MaxWorkers]slot
 }
 
-// slot is one worker's part of the control block.
+// slot is one worker's part of the control block, two cache lines long.
 type slot struct {
-	state   atomic.Int32 // the worker's sleep state
-	_       int32
-	doneSeq atomic.Int64 // last job the worker finished
-	failSeq atomic.Int64 // last job in which the worker reported a failure
-	chunk   atomic.Int64 // chunk in hand, or -1
-	chunks  atomic.Int64 // chunks run in the last job
-	busyNs  atomic.Int64 // time spent in chunk functions in the last job
-	_       [16]byte
+	state      atomic.Int32 // the worker's sleep state
+	_          int32
+	doneSeq    atomic.Int64 // last job the worker finished
+	failSeq    atomic.Int64 // last job in which the worker reported a failure
+	chunk      atomic.Int64 // chunk in hand, or -1
+	chunks     atomic.Int64 // chunks run in the last job
+	busyNs     atomic.Int64 // time spent in chunk functions in the last job
+	cpuNs      atomic.Int64 // thread CPU time over those chunks
+	runDelayNs atomic.Int64 // run-queue delay over those chunks
+	_          [64]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 //	square          word i = i*i for chunk i
 //	pid             word i = the pid of the worker that ran chunk i
 //	sleep:MS        every chunk sleeps MS milliseconds
+//	spin:US         every chunk keeps its CPU busy for US microseconds
 //	panic:C         chunk C panics
 //	exit:C:CODE     chunk C exits the worker with CODE
 //	print           chunks print to stdout, which must not reach the protocol
@@ -44,6 +45,8 @@ func testResolver(task []byte, data []byte) (func(int), error) {
 		return func(i int) { words[i] = pid }, nil
 	case "sleep":
 		return func(int) { time.Sleep(time.Duration(n) * time.Millisecond) }, nil
+	case "spin":
+		return func(int) { spin(time.Duration(n) * time.Microsecond) }, nil
 	case "panic":
 		return func(i int) {
 			if i == n {
@@ -96,6 +99,12 @@ func helperParent() int {
 	fmt.Println("pids", strings.Join(pids, " "))
 	time.Sleep(time.Minute)
 	return 0
+}
+
+// spin keeps the CPU busy for d of wall time.
+func spin(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
 }
 
 // word reads word i of a region.

@@ -39,7 +39,17 @@ type Result struct {
 // WorkerStats is one worker's share of a job.
 type WorkerStats struct {
 	Chunks int           // chunks it ran
-	Busy   time.Duration // time it spent inside chunk functions
+	Busy   time.Duration // wall time it spent inside chunk functions
+	// CPU is the CPU time the worker's thread used from just before its
+	// first chunk to just after its last (CLOCK_THREAD_CPUTIME_ID); Busy
+	// minus CPU is time it spent off a CPU while it had work: waiting for
+	// one (RunDelay), or blocked.
+	CPU time.Duration
+	// RunDelay is the time the thread spent runnable but waiting for a
+	// CPU over the same span, from the kernel's schedstat (zero where the
+	// kernel keeps none): the loss of running more busy workers than
+	// CPUs.
+	RunDelay time.Duration
 }
 
 // WorkerInfo describes a worker process.
@@ -500,7 +510,8 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 	res := Result{Wall: wall, Workers: make([]WorkerStats, len(workers)), Replaced: replaced}
 	for i := range workers {
 		s := &c.slots[i]
-		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load())}
+		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load()),
+			CPU: time.Duration(s.cpuNs.Load()), RunDelay: time.Duration(s.runDelayNs.Load())}
 		if s.failSeq.Load() == seq && failures[i] == nil {
 			failures[i] = p.awaitFailure(seq, workers[i])
 		}
