@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corescale/corescale/internal/procstat"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,13 +51,9 @@ func run(t *testing.T, p *Pool, task string, chunks int, sched Sched) Result {
 
 // processGone reports whether pid has exited and been reaped.
 func processGone(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
 	// A zombie ("Z") has exited but nobody reaped it: a leak of ours.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	return len(fields) > 0 && fields[0] == "X"
+	st, err := procstat.Read(pid)
+	return err != nil || st.State == 'X'
 }
 
 func pidsOf(p *Pool) []int {
@@ -436,12 +433,7 @@ func children(t *testing.T) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) {
+		if st, err := procstat.Read(pid); err == nil && st.PPid == os.Getpid() {
 			kids = append(kids, pid)
 		}
 	}
