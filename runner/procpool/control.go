@@ -75,7 +75,8 @@ type slot struct {
 	busyNs     atomic.Int64 // time spent in chunk functions in the last job
 	cpuNs      atomic.Int64 // thread CPU time over those chunks
 	runDelayNs atomic.Int64 // run-queue delay over those chunks
-	_          [64]byte
+	claimedNs  atomic.Int64 // when chunk was claimed, in monotonicNs
+	_          [56]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
@@ -195,3 +196,20 @@ func (b *doorbell) close() {
 	b.mu.Unlock()
 	b.file.Close()
 }
+
+// monoBase pairs a time.Time with the CLOCK_MONOTONIC reading taken at
+// the same moment, so that monotonicNs can turn a time.Now of one process
+// into a clock reading another process understands: a worker stamps every
+// chunk it claims, and the parent tells how long a stuck worker has held
+// its chunk. time.Now reads the same clock through the vDSO, with no
+// system call; the pairing is off by the time between the two reads, about
+// a microsecond.
+var monoBase, monoBaseNs = func() (time.Time, int64) {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Now(), ts.Nano()
+}()
+
+// monotonicNs returns t as nanoseconds of CLOCK_MONOTONIC, the same in
+// every process of the machine.
+func monotonicNs(t time.Time) int64 { return monoBaseNs + int64(t.Sub(monoBase)) }

@@ -56,9 +56,14 @@
 //	pool.close(); pool.join()              Close(); Wait()
 //	pool.terminate()                       Terminate()
 //	shared_memory.SharedMemory(size)       NewRegion(size); nothing to unlink
-//	BrokenProcessPool, or a hang           *WorkerError; the pool goes on
+//	BrokenProcessPool, or a hang           *WorkerError, or *StuckError at the
+//	                                       context's deadline; the pool goes on
 //
-// A context deadline is the per-job timeout: when it passes, or the context
-// is cancelled, the workers still busy with the job are killed and Run
-// returns the context's error.
+// A context deadline is the per-job timeout, and the only watchdog: a
+// worker that is stopped, or a chunk that never returns, holds a job up
+// until its context ends. Then the workers still busy with the job are
+// killed and Run returns a *StuckError that wraps the context's error and
+// names each of them with its process state (from /proc/<pid>/stat: T for
+// a stopped worker, R for one in an endless loop), the chunk it held and
+// for how long.
 package procpool

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 //	sleep:MS        every chunk sleeps MS milliseconds
 //	spin:US         every chunk keeps its CPU busy for US microseconds
 //	panic:C         chunk C panics
+//	loop:C          chunk C never returns; the others spin for 1 ms
 //	exit:C:CODE     chunk C exits the worker with CODE
 //	print           chunks print to stdout, which must not reach the protocol
 //	log:ID          word 0 counts jobs; word 1+count = ID (chunk 0 only)
@@ -47,6 +48,13 @@ func testResolver(task []byte, data []byte) (func(int), error) {
 		return func(int) { time.Sleep(time.Duration(n) * time.Millisecond) }, nil
 	case "spin":
 		return func(int) { spin(time.Duration(n) * time.Microsecond) }, nil
+	case "loop":
+		return func(i int) {
+			for i == n {
+				spin(time.Hour)
+			}
+			spin(time.Millisecond)
+		}, nil
 	case "panic":
 		return func(i int) {
 			if i == n {

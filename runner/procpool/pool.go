@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/internal/tail"
 )
 
@@ -95,6 +96,76 @@ func (e *WorkerError) Error() string {
 	}
 	if e.Stderr != "" {
 		fmt.Fprintf(&b, "\nits stderr ended with:\n%s", e.Stderr)
+	}
+	return b.String()
+}
+
+// A StuckError reports a job whose context ended (its deadline passed, or
+// it was cancelled) before every worker had finished its part. It names
+// each unfinished worker, what the kernel said it was doing and the chunk
+// it held; those workers were killed and are replaced before the next job,
+// so the pool stays usable. errors.Is(err, context.DeadlineExceeded) (or
+// context.Canceled) holds for it.
+type StuckError struct {
+	Err     error         // the context's error
+	Elapsed time.Duration // how long the job had run when the context ended
+	Workers []StuckWorker // the workers that had not finished, by index
+}
+
+// StuckWorker is a worker that had not finished its part of a job when the
+// job's context ended.
+type StuckWorker struct {
+	Index int
+	Pid   int
+	// State is the process's state letter in /proc/<pid>/stat just
+	// before it was killed ('R' running, 'S' sleeping, 'D'
+	// uninterruptible, 'T' stopped, 't' traced, 'Z' zombie), or 0 if it
+	// could not be read; StateWord says it in a word.
+	State     byte
+	StateWord string
+	Chunk     int64         // the chunk in hand, or -1
+	Held      time.Duration // how long it had held Chunk
+	Stderr    string        // the last lines it wrote to stderr
+}
+
+func (e *StuckError) Unwrap() error { return e.Err }
+
+func (e *StuckError) Error() string {
+	var b strings.Builder
+	what := "timed out"
+	if !errors.Is(e.Err, context.DeadlineExceeded) {
+		what = "stopped (" + e.Err.Error() + ")"
+	}
+	fmt.Fprintf(&b, "procpool: job %s after %v", what, e.Elapsed.Round(time.Millisecond))
+	if len(e.Workers) == 0 {
+		b.WriteString("; no worker was left busy")
+		return b.String()
+	}
+	for i, w := range e.Workers {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		if w.State != 0 {
+			fmt.Fprintf(&b, "%sworker %d (pid %d, %c %s) ", sep, w.Index, w.Pid, w.State, w.StateWord)
+		} else {
+			fmt.Fprintf(&b, "%sworker %d (pid %d, state unknown) ", sep, w.Index, w.Pid)
+		}
+		if w.Chunk >= 0 {
+			fmt.Fprintf(&b, "holding chunk %d for %v", w.Chunk, w.Held.Round(100*time.Microsecond))
+		} else {
+			b.WriteString("holding no chunk")
+		}
+	}
+	if len(e.Workers) == 1 {
+		b.WriteString("; killed and replaced")
+	} else {
+		b.WriteString("; all killed and replaced")
+	}
+	for _, w := range e.Workers {
+		if w.Stderr != "" {
+			fmt.Fprintf(&b, "\nworker %d's stderr ended with:\n%s", w.Index, w.Stderr)
+		}
 	}
 	return b.String()
 }
@@ -383,10 +454,17 @@ func (p *Pool) Workers() []WorkerInfo {
 }
 
 // Run runs job and returns when it is finished, like Python's Pool.map.
-// If ctx is cancelled or its deadline passes first, the workers still busy
-// with the job are killed (and replaced before the next job) and Run returns
-// ctx's error. If a worker dies or a chunk panics, Run returns a
-// *WorkerError; the pool stays usable.
+//
+// The context's deadline is the job's timeout, and the pool's watchdog: a
+// worker that is stopped (SIGSTOP), blocked, or running a chunk that never
+// ends holds the job up until then, and only a deadline ends the wait
+// (Run without one waits as long as it takes). When the deadline passes,
+// or ctx is cancelled, while the job runs, the workers still busy with it
+// are killed (and replaced before the next job) and Run returns a
+// *StuckError naming them, which wraps ctx's error. Time spent waiting for
+// the turn counts against the deadline too; if ctx ends then, Run returns
+// ctx's error and the job never runs. If a worker dies or a chunk panics,
+// Run returns a *WorkerError. Either way the pool stays usable.
 func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -502,7 +580,7 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 			_, _ = w.stdin.Write(w.frame) // a dead worker shows up as a death
 		}
 	}
-	failures, err := p.await(ctx, seq, workers)
+	failures, err := p.await(ctx, seq, workers, start)
 	wall := time.Since(start)
 	if err != nil {
 		return Result{}, err
@@ -580,7 +658,7 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 // the runtime's monitor thread (sysmon) sees an active P and stays at its
 // relaxed rate, where a parent idle in select would let it sleep deeply and
 // restart at a wake-up every 20 us on cores the workers are using.
-func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*WorkerError, error) {
+func (p *Pool) await(ctx context.Context, seq int64, workers []*worker, published time.Time) ([]*WorkerError, error) {
 	c := p.cb
 	failures := make([]*WorkerError, len(workers))
 	start := time.Now()
@@ -616,9 +694,11 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 			continue
 		default:
 		}
-		if ctx.Err() != nil {
-			killed := p.abandon(seq, workers, 0)
-			return nil, fmt.Errorf("procpool: job %d stopped (%w); killed busy workers %v", seq, ctx.Err(), killed)
+		if err := ctx.Err(); err != nil {
+			elapsed := time.Since(published)
+			// Even if every worker finishes in the meantime, the job
+			// fails: once abort is set, chunks may go unclaimed.
+			return nil, &StuckError{Err: err, Elapsed: elapsed, Workers: p.abandon(seq, workers, 0)}
 		}
 		p.bell.wait()
 		runtime.Gosched() // a new scheduling round: see bellNap
@@ -627,20 +707,20 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 
 // abandon stops job seq: no more chunks are claimed, workers still busy
 // after grace are killed, and abandon returns once they are reaped. It
-// returns the indexes of the killed workers.
-func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []int {
+// describes the killed workers as they were just before the kill.
+func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []StuckWorker {
 	c := p.cb
 	c.abort.Store(1)
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) && !p.allDone(seq, workers) {
 		time.Sleep(time.Millisecond)
 	}
-	var killed []int
+	var killed []StuckWorker
 	for i, w := range workers {
 		if c.slots[i].doneSeq.Load() != seq && w.alive() {
+			killed = append(killed, p.describe(w))
 			w.reported = true
-			_ = w.cmd.Process.Kill()
-			killed = append(killed, i)
+			_ = w.cmd.Process.Kill() // SIGKILL ends a stopped process too
 		}
 	}
 	for _, w := range workers {
@@ -648,7 +728,24 @@ func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []int 
 			<-w.exited
 		}
 	}
+	for i := range killed {
+		killed[i].Stderr = strings.TrimSpace(workers[killed[i].Index].stderr.String())
+	}
 	return killed
+}
+
+// describe says what worker w is doing now: its process state and the
+// chunk it holds.
+func (p *Pool) describe(w *worker) StuckWorker {
+	s := &p.cb.slots[w.index]
+	sw := StuckWorker{Index: w.index, Pid: w.pid, Chunk: s.chunk.Load(), StateWord: "unknown"}
+	if sw.Chunk >= 0 {
+		sw.Held = time.Duration(monotonicNs(time.Now()) - s.claimedNs.Load())
+	}
+	if st, err := procstat.Read(w.pid); err == nil {
+		sw.State, sw.StateWord = byte(st.State), st.State.Word()
+	}
+	return sw
 }
 
 func (p *Pool) allDone(seq int64, workers []*worker) bool {

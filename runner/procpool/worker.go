@@ -320,8 +320,11 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 			cpu0, sched0 = w.readThread()
 		}
 		current = int64(i)
-		w.slot.chunk.Store(current)
 		start := time.Now()
+		// The stamp first: a parent that sees the new chunk then reads
+		// a stamp at least as new.
+		w.slot.claimedNs.Store(monotonicNs(start))
+		w.slot.chunk.Store(current)
 		w.chunk(i)
 		st.busy += time.Since(start)
 		st.chunks++
