@@ -119,12 +119,18 @@ func mapControl(file *os.File) (*controlBlock, error) {
 	return &controlBlock{control: (*control)(unsafe.Pointer(&mem[0])), file: file, mem: mem}, nil
 }
 
-func (cb *controlBlock) close() {
+func (cb *controlBlock) close() error {
+	var err error
 	if cb.mem != nil {
-		_ = unix.Munmap(cb.mem)
+		if err = unix.Munmap(cb.mem); err != nil {
+			err = fmt.Errorf("procpool: unmapping the control block: %w", err)
+		}
 		cb.mem, cb.control = nil, nil
 	}
-	cb.file.Close()
+	if cerr := cb.file.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("procpool: closing the control block: %w", cerr)
+	}
+	return err
 }
 
 // yield gives the processor to another runnable thread, if any. Spinning
@@ -190,11 +196,14 @@ func (b *doorbell) wait() {
 	}
 }
 
-func (b *doorbell) close() {
+func (b *doorbell) close() error {
 	b.mu.Lock()
 	b.fd = -1
 	b.mu.Unlock()
-	b.file.Close()
+	if err := b.file.Close(); err != nil {
+		return fmt.Errorf("procpool: closing the doorbell: %w", err)
+	}
+	return nil
 }
 
 // monoBase pairs a time.Time with the CLOCK_MONOTONIC reading taken at

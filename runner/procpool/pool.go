@@ -791,30 +791,42 @@ func (p *Pool) awaitFailure(seq int64, w *worker) *WorkerError {
 
 // Close stops the pool taking new jobs, like Python's Pool.close: jobs
 // already submitted still run, then the workers exit. Call Wait to wait for
-// that.
+// that. Close returns ErrClosed if the pool was already closed or
+// terminated, nil otherwise.
 func (p *Pool) Close() error {
 	p.mu.Lock()
+	was := p.closed
 	p.closed = true
 	p.mu.Unlock()
+	if was {
+		return ErrClosed
+	}
 	p.shutdown()
 	return nil
 }
 
 // Terminate kills the workers now, like Python's Pool.terminate: the running
 // job fails, queued jobs return ErrClosed. It returns when every worker has
-// been reaped and the pool's resources are released.
+// been reaped and the pool's resources are released, with what Wait would
+// return; a Terminate after Close is how to stop waiting for the workers to
+// finish their jobs. A second Terminate waits likewise and returns
+// ErrClosed.
 func (p *Pool) Terminate() error {
 	p.mu.Lock()
+	was := p.terminated
 	p.closed, p.terminated = true, true
 	for _, w := range p.workers {
-		if w != nil {
+		if w != nil && !was {
 			_ = w.cmd.Process.Kill()
 		}
 	}
 	p.mu.Unlock()
 	p.shutdown()
 	<-p.down
-	return nil
+	if was {
+		return ErrClosed
+	}
+	return p.downErr
 }
 
 // Wait waits for the workers to exit after Close or Terminate, like
@@ -850,9 +862,6 @@ func (p *Pool) shutdown() {
 					w.stdin.Close() // EOF wakes a sleeping worker
 				}
 			}
-			p.mu.Lock()
-			terminated := p.terminated
-			p.mu.Unlock()
 			var errs []error
 			killed := map[*worker]bool{}
 			timer := time.NewTimer(exitGrace)
@@ -874,6 +883,12 @@ func (p *Pool) shutdown() {
 				}
 			}
 			timer.Stop()
+			// Read once every worker has exited: Terminate sets the
+			// flag before it kills, so a worker it killed is never
+			// reported as failing to exit cleanly.
+			p.mu.Lock()
+			terminated := p.terminated
+			p.mu.Unlock()
 			for _, w := range workers {
 				if w == nil || killed[w] || terminated {
 					continue
@@ -883,8 +898,12 @@ func (p *Pool) shutdown() {
 				}
 			}
 			close(p.stop) // readers stop delivering
-			p.cb.close()
-			p.bell.close()
+			if err := p.cb.close(); err != nil {
+				errs = append(errs, err)
+			}
+			if err := p.bell.close(); err != nil {
+				errs = append(errs, err)
+			}
 			p.downErr = errors.Join(errs...)
 			close(p.down)
 		}()

@@ -590,3 +590,37 @@ func TestRunRefusesBadJobs(t *testing.T) {
 	}
 	run(t, p, "", 0, Dynamic) // still usable
 }
+
+func TestCloseAndTerminateSayWhenThePoolWasAlreadyShut(t *testing.T) {
+	tests := []struct {
+		name  string
+		calls []string
+		want  []error // each call's result
+	}{
+		{"close", []string{"close"}, []error{nil}},
+		{"terminate", []string{"terminate"}, []error{nil}},
+		{"close twice", []string{"close", "close"}, []error{nil, ErrClosed}},
+		{"terminate twice", []string{"terminate", "terminate"}, []error{nil, ErrClosed}},
+		{"terminate after close", []string{"close", "terminate"}, []error{nil, nil}},
+		{"close after terminate", []string{"terminate", "close"}, []error{nil, ErrClosed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newPool(t, 1, 1)
+			for i, call := range tt.calls {
+				var err error
+				if call == "close" {
+					err = p.Close()
+				} else {
+					err = p.Terminate()
+				}
+				if !errors.Is(err, tt.want[i]) || (tt.want[i] == nil && err != nil) {
+					t.Errorf("call %d, %s: %v, want %v", i+1, call, err, tt.want[i])
+				}
+			}
+			if err := p.Wait(); err != nil {
+				t.Errorf("Wait: %v", err)
+			}
+		})
+	}
+}
