@@ -630,6 +630,10 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 		if !w.reported {
 			unreported = append(unreported, p.deathError(w))
 		}
+		// The dead worker's pipe goes with it; left open, it would wait
+		// for the garbage collector to close it, one descriptor per
+		// death until then.
+		w.stdin.Close()
 		if p.workers[i], err = p.spawn(i); err != nil {
 			p.workers[i] = w
 			break
