@@ -493,17 +493,7 @@ func TestWorkersDieWithTheirParent(t *testing.T) {
 func TestManySmallJobsLeakNothing(t *testing.T) {
 	p, _ := newPool(t, 2, 64)
 	run(t, p, "square", 64, Dynamic) // let the runtime settle its own goroutines
-	// Pools of earlier tests may still be closing their pipes: start from
-	// a count that holds still.
-	fds := openFDs(t)
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-		if now := openFDs(t); now != fds {
-			fds = now
-			continue
-		}
-		break
-	}
+	fds := steadyFDs(t)
 	goroutines := runtime.NumGoroutine()
 	for i := range 1000 {
 		sched := Dynamic
@@ -518,6 +508,22 @@ func TestManySmallJobsLeakNothing(t *testing.T) {
 	if got := runtime.NumGoroutine(); got > goroutines {
 		t.Errorf("goroutines went from %d to %d over 1000 jobs", goroutines, got)
 	}
+}
+
+// steadyFDs returns the number of open descriptors once it holds still
+// (for up to 2s): pools of earlier tests may still be closing their pipes.
+func steadyFDs(t *testing.T) int {
+	t.Helper()
+	fds := openFDs(t)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		if now := openFDs(t); now != fds {
+			fds = now
+			continue
+		}
+		break
+	}
+	return fds
 }
 
 func openFDs(t *testing.T) int {
