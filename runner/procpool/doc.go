@@ -27,8 +27,10 @@
 // number. Idle workers watch that number for a short while (spinFor) before
 // they block on their pipe; only a blocked worker is sent a wake message.
 // Workers claim chunks (Dynamic: from a shared counter; Static: their own
-// range), write outputs straight into the region, and report chunks run and
-// busy time in their slot of the control block. The last worker to finish
+// range), write outputs straight into the region, and report chunks run,
+// busy time, and their thread's CPU time and run-queue delay over those
+// chunks in their slot of the control block: busy time that was not CPU
+// time was spent waiting for a CPU (RunDelay) or blocked. The last worker to finish
 // rings the doorbell only if the parent, too, has stopped watching and gone
 // to sleep. Jobs that follow each other closely thus cost no system call at
 // all.
