@@ -64,16 +64,19 @@ type control struct {
 	slots [MaxWorkers]slot
 }
 
-// slot is one worker's part of the control block.
+// slot is one worker's part of the control block, two cache lines long.
 type slot struct {
-	state   atomic.Int32 // the worker's sleep state
-	_       int32
-	doneSeq atomic.Int64 // last job the worker finished
-	failSeq atomic.Int64 // last job in which the worker reported a failure
-	chunk   atomic.Int64 // chunk in hand, or -1
-	chunks  atomic.Int64 // chunks run in the last job
-	busyNs  atomic.Int64 // time spent in chunk functions in the last job
-	_       [16]byte
+	state      atomic.Int32 // the worker's sleep state
+	_          int32
+	doneSeq    atomic.Int64 // last job the worker finished
+	failSeq    atomic.Int64 // last job in which the worker reported a failure
+	chunk      atomic.Int64 // chunk in hand, or -1
+	chunks     atomic.Int64 // chunks run in the last job
+	busyNs     atomic.Int64 // time spent in chunk functions in the last job
+	cpuNs      atomic.Int64 // thread CPU time over those chunks
+	runDelayNs atomic.Int64 // run-queue delay over those chunks
+	claimedNs  atomic.Int64 // when chunk was claimed, in monotonicNs
+	_          [56]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
@@ -116,12 +119,18 @@ func mapControl(file *os.File) (*controlBlock, error) {
 	return &controlBlock{control: (*control)(unsafe.Pointer(&mem[0])), file: file, mem: mem}, nil
 }
 
-func (cb *controlBlock) close() {
+func (cb *controlBlock) close() error {
+	var err error
 	if cb.mem != nil {
-		_ = unix.Munmap(cb.mem)
+		if err = unix.Munmap(cb.mem); err != nil {
+			err = fmt.Errorf("procpool: unmapping the control block: %w", err)
+		}
 		cb.mem, cb.control = nil, nil
 	}
-	cb.file.Close()
+	if cerr := cb.file.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("procpool: closing the control block: %w", cerr)
+	}
+	return err
 }
 
 // yield gives the processor to another runnable thread, if any. Spinning
@@ -187,9 +196,29 @@ func (b *doorbell) wait() {
 	}
 }
 
-func (b *doorbell) close() {
+func (b *doorbell) close() error {
 	b.mu.Lock()
 	b.fd = -1
 	b.mu.Unlock()
-	b.file.Close()
+	if err := b.file.Close(); err != nil {
+		return fmt.Errorf("procpool: closing the doorbell: %w", err)
+	}
+	return nil
 }
+
+// monoBase pairs a time.Time with the CLOCK_MONOTONIC reading taken at
+// the same moment, so that monotonicNs can turn a time.Now of one process
+// into a clock reading another process understands: a worker stamps every
+// chunk it claims, and the parent tells how long a stuck worker has held
+// its chunk. time.Now reads the same clock through the vDSO, with no
+// system call; the pairing is off by the time between the two reads, about
+// a microsecond.
+var monoBase, monoBaseNs = func() (time.Time, int64) {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return time.Now(), ts.Nano()
+}()
+
+// monotonicNs returns t as nanoseconds of CLOCK_MONOTONIC, the same in
+// every process of the machine.
+func monotonicNs(t time.Time) int64 { return monoBaseNs + int64(t.Sub(monoBase)) }

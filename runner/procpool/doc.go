@@ -27,8 +27,10 @@
 // number. Idle workers watch that number for a short while (spinFor) before
 // they block on their pipe; only a blocked worker is sent a wake message.
 // Workers claim chunks (Dynamic: from a shared counter; Static: their own
-// range), write outputs straight into the region, and report chunks run and
-// busy time in their slot of the control block. The last worker to finish
+// range), write outputs straight into the region, and report chunks run,
+// busy time, and their thread's CPU time and run-queue delay over those
+// chunks in their slot of the control block: busy time that was not CPU
+// time was spent waiting for a CPU (RunDelay) or blocked. The last worker to finish
 // rings the doorbell only if the parent, too, has stopped watching and gone
 // to sleep. Jobs that follow each other closely thus cost no system call at
 // all.
@@ -56,9 +58,14 @@
 //	pool.close(); pool.join()              Close(); Wait()
 //	pool.terminate()                       Terminate()
 //	shared_memory.SharedMemory(size)       NewRegion(size); nothing to unlink
-//	BrokenProcessPool, or a hang           *WorkerError; the pool goes on
+//	BrokenProcessPool, or a hang           *WorkerError, or *StuckError at the
+//	                                       context's deadline; the pool goes on
 //
-// A context deadline is the per-job timeout: when it passes, or the context
-// is cancelled, the workers still busy with the job are killed and Run
-// returns the context's error.
+// A context deadline is the per-job timeout, and the only watchdog: a
+// worker that is stopped, or a chunk that never returns, holds a job up
+// until its context ends. Then the workers still busy with the job are
+// killed and Run returns a *StuckError that wraps the context's error and
+// names each of them with its process state (from /proc/<pid>/stat: T for
+// a stopped worker, R for one in an endless loop), the chunk it held and
+// for how long.
 package procpool

@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 //	square          word i = i*i for chunk i
 //	pid             word i = the pid of the worker that ran chunk i
 //	sleep:MS        every chunk sleeps MS milliseconds
+//	spin:US         every chunk keeps its CPU busy for US microseconds
 //	panic:C         chunk C panics
+//	loop:C          chunk C never returns; the others spin for 1 ms
+//	chaos:S:F:C     chunks spin 200-1000 us, drawn from seed S and the chunk;
+//	                chunk C panics (F "panic") or never returns (F "loop")
 //	exit:C:CODE     chunk C exits the worker with CODE
 //	print           chunks print to stdout, which must not reach the protocol
 //	log:ID          word 0 counts jobs; word 1+count = ID (chunk 0 only)
@@ -44,6 +48,32 @@ func testResolver(task []byte, data []byte) (func(int), error) {
 		return func(i int) { words[i] = pid }, nil
 	case "sleep":
 		return func(int) { time.Sleep(time.Duration(n) * time.Millisecond) }, nil
+	case "spin":
+		return func(int) { spin(time.Duration(n) * time.Microsecond) }, nil
+	case "loop":
+		return func(i int) {
+			for i == n {
+				spin(time.Hour)
+			}
+			spin(time.Millisecond)
+		}, nil
+	case "chaos":
+		parts := strings.Split(arg, ":")
+		fault := parts[1]
+		c, _ := strconv.Atoi(parts[2])
+		return func(i int) {
+			// A cheap hash of seed and chunk: every worker draws the
+			// same time for a chunk.
+			h := uint64(n)*0x9e3779b97f4a7c15 ^ uint64(i)*0xbf58476d1ce4e5b9
+			h ^= h >> 31
+			spin(time.Duration(200+h%800) * time.Microsecond)
+			if i == c && fault == "panic" {
+				panic(fmt.Sprintf("chaos at chunk %d", i))
+			}
+			for i == c && fault == "loop" {
+				spin(time.Hour)
+			}
+		}, nil
 	case "panic":
 		return func(i int) {
 			if i == n {
@@ -96,6 +126,12 @@ func helperParent() int {
 	fmt.Println("pids", strings.Join(pids, " "))
 	time.Sleep(time.Minute)
 	return 0
+}
+
+// spin keeps the CPU busy for d of wall time.
+func spin(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
+	}
 }
 
 // word reads word i of a region.

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/corescale/corescale/internal/procstat"
+	"github.com/corescale/corescale/internal/tail"
 )
 
 // A Job is one parallel section: Chunks chunks of the task, dealt out by
@@ -37,7 +40,17 @@ type Result struct {
 // WorkerStats is one worker's share of a job.
 type WorkerStats struct {
 	Chunks int           // chunks it ran
-	Busy   time.Duration // time it spent inside chunk functions
+	Busy   time.Duration // wall time it spent inside chunk functions
+	// CPU is the CPU time the worker's thread used from just before its
+	// first chunk to just after its last (CLOCK_THREAD_CPUTIME_ID); Busy
+	// minus CPU is time it spent off a CPU while it had work: waiting for
+	// one (RunDelay), or blocked.
+	CPU time.Duration
+	// RunDelay is the time the thread spent runnable but waiting for a
+	// CPU over the same span, from the kernel's schedstat (zero where the
+	// kernel keeps none): the loss of running more busy workers than
+	// CPUs.
+	RunDelay time.Duration
 }
 
 // WorkerInfo describes a worker process.
@@ -87,6 +100,76 @@ func (e *WorkerError) Error() string {
 	return b.String()
 }
 
+// A StuckError reports a job whose context ended (its deadline passed, or
+// it was cancelled) before every worker had finished its part. It names
+// each unfinished worker, what the kernel said it was doing and the chunk
+// it held; those workers were killed and are replaced before the next job,
+// so the pool stays usable. errors.Is(err, context.DeadlineExceeded) (or
+// context.Canceled) holds for it.
+type StuckError struct {
+	Err     error         // the context's error
+	Elapsed time.Duration // how long the job had run when the context ended
+	Workers []StuckWorker // the workers that had not finished, by index
+}
+
+// StuckWorker is a worker that had not finished its part of a job when the
+// job's context ended.
+type StuckWorker struct {
+	Index int
+	Pid   int
+	// State is the process's state letter in /proc/<pid>/stat just
+	// before it was killed ('R' running, 'S' sleeping, 'D'
+	// uninterruptible, 'T' stopped, 't' traced, 'Z' zombie), or 0 if it
+	// could not be read; StateWord says it in a word.
+	State     byte
+	StateWord string
+	Chunk     int64         // the chunk in hand, or -1
+	Held      time.Duration // how long it had held Chunk
+	Stderr    string        // the last lines it wrote to stderr
+}
+
+func (e *StuckError) Unwrap() error { return e.Err }
+
+func (e *StuckError) Error() string {
+	var b strings.Builder
+	what := "timed out"
+	if !errors.Is(e.Err, context.DeadlineExceeded) {
+		what = "stopped (" + e.Err.Error() + ")"
+	}
+	fmt.Fprintf(&b, "procpool: job %s after %v", what, e.Elapsed.Round(time.Millisecond))
+	if len(e.Workers) == 0 {
+		b.WriteString("; no worker was left busy")
+		return b.String()
+	}
+	for i, w := range e.Workers {
+		sep := ", "
+		if i == 0 {
+			sep = ": "
+		}
+		if w.State != 0 {
+			fmt.Fprintf(&b, "%sworker %d (pid %d, %c %s) ", sep, w.Index, w.Pid, w.State, w.StateWord)
+		} else {
+			fmt.Fprintf(&b, "%sworker %d (pid %d, state unknown) ", sep, w.Index, w.Pid)
+		}
+		if w.Chunk >= 0 {
+			fmt.Fprintf(&b, "holding chunk %d for %v", w.Chunk, w.Held.Round(100*time.Microsecond))
+		} else {
+			b.WriteString("holding no chunk")
+		}
+	}
+	if len(e.Workers) == 1 {
+		b.WriteString("; killed and replaced")
+	} else {
+		b.WriteString("; all killed and replaced")
+	}
+	for _, w := range e.Workers {
+		if w.Stderr != "" {
+			fmt.Fprintf(&b, "\nworker %d's stderr ended with:\n%s", w.Index, w.Stderr)
+		}
+	}
+	return b.String()
+}
+
 // A Pool is a set of worker processes that run jobs over a shared Region.
 // It runs one job at a time, using every worker; jobs submitted while one
 // runs wait their turn in submission order. Its methods may be called from
@@ -124,7 +207,7 @@ type worker struct {
 	ready  chan error
 	exited chan struct{} // closed once the process has been reaped
 	status string        // how it ended, once exited is closed
-	stderr *tailWriter
+	stderr *tail.Buffer  // the last of its stderr, for error reports
 	frame  []byte
 	// reported is set once a job has reported the worker's death, or the
 	// pool killed it: only other deaths are news to the next job.
@@ -217,6 +300,9 @@ func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error)
 	return p, nil
 }
 
+// stderrTail is how much of a worker's stderr its error reports quote.
+const stderrTail = 2 << 10
+
 // startTimeout bounds how long a worker may take to report ready.
 const startTimeout = 10 * time.Second
 
@@ -237,7 +323,7 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	s.chunk.Store(-1)
 	s.doneSeq.Store(p.seq)
 
-	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: newTailWriter(p.stderr)}
+	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: tail.Through(p.stderr, stderrTail)}
 	// The arguments keep a test binary whose TestMain lacks Serve from
 	// running its tests in the worker.
 	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
@@ -341,7 +427,7 @@ func (p *Pool) awaitReady(ws []*worker) error {
 		case <-w.exited:
 			return &WorkerError{Index: w.index, Pid: w.pid, Chunk: -1, Status: w.status,
 				Panic:  "exited before it was ready (does the program call procpool.Serve first in main or TestMain?)",
-				Stderr: w.stderr.String()}
+				Stderr: strings.TrimSpace(w.stderr.String())}
 		case <-timer.C:
 			return fmt.Errorf("procpool: worker %d (pid %d) not ready after %v", w.index, w.pid, startTimeout)
 		}
@@ -368,10 +454,17 @@ func (p *Pool) Workers() []WorkerInfo {
 }
 
 // Run runs job and returns when it is finished, like Python's Pool.map.
-// If ctx is cancelled or its deadline passes first, the workers still busy
-// with the job are killed (and replaced before the next job) and Run returns
-// ctx's error. If a worker dies or a chunk panics, Run returns a
-// *WorkerError; the pool stays usable.
+//
+// The context's deadline is the job's timeout, and the pool's watchdog: a
+// worker that is stopped (SIGSTOP), blocked, or running a chunk that never
+// ends holds the job up until then, and only a deadline ends the wait
+// (Run without one waits as long as it takes). When the deadline passes,
+// or ctx is cancelled, while the job runs, the workers still busy with it
+// are killed (and replaced before the next job) and Run returns a
+// *StuckError naming them, which wraps ctx's error. Time spent waiting for
+// the turn counts against the deadline too; if ctx ends then, Run returns
+// ctx's error and the job never runs. If a worker dies or a chunk panics,
+// Run returns a *WorkerError. Either way the pool stays usable.
 func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -487,7 +580,7 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 			_, _ = w.stdin.Write(w.frame) // a dead worker shows up as a death
 		}
 	}
-	failures, err := p.await(ctx, seq, workers)
+	failures, err := p.await(ctx, seq, workers, start)
 	wall := time.Since(start)
 	if err != nil {
 		return Result{}, err
@@ -495,7 +588,8 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 	res := Result{Wall: wall, Workers: make([]WorkerStats, len(workers)), Replaced: replaced}
 	for i := range workers {
 		s := &c.slots[i]
-		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load())}
+		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load()),
+			CPU: time.Duration(s.cpuNs.Load()), RunDelay: time.Duration(s.runDelayNs.Load())}
 		if s.failSeq.Load() == seq && failures[i] == nil {
 			failures[i] = p.awaitFailure(seq, workers[i])
 		}
@@ -536,6 +630,10 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 		if !w.reported {
 			unreported = append(unreported, p.deathError(w))
 		}
+		// The dead worker's pipe goes with it; left open, it would wait
+		// for the garbage collector to close it, one descriptor per
+		// death until then.
+		w.stdin.Close()
 		if p.workers[i], err = p.spawn(i); err != nil {
 			p.workers[i] = w
 			break
@@ -564,7 +662,7 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 // the runtime's monitor thread (sysmon) sees an active P and stays at its
 // relaxed rate, where a parent idle in select would let it sleep deeply and
 // restart at a wake-up every 20 us on cores the workers are using.
-func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*WorkerError, error) {
+func (p *Pool) await(ctx context.Context, seq int64, workers []*worker, published time.Time) ([]*WorkerError, error) {
 	c := p.cb
 	failures := make([]*WorkerError, len(workers))
 	start := time.Now()
@@ -600,9 +698,11 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 			continue
 		default:
 		}
-		if ctx.Err() != nil {
-			killed := p.abandon(seq, workers, 0)
-			return nil, fmt.Errorf("procpool: job %d stopped (%w); killed busy workers %v", seq, ctx.Err(), killed)
+		if err := ctx.Err(); err != nil {
+			elapsed := time.Since(published)
+			// Even if every worker finishes in the meantime, the job
+			// fails: once abort is set, chunks may go unclaimed.
+			return nil, &StuckError{Err: err, Elapsed: elapsed, Workers: p.abandon(seq, workers, 0)}
 		}
 		p.bell.wait()
 		runtime.Gosched() // a new scheduling round: see bellNap
@@ -611,20 +711,20 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker) ([]*Work
 
 // abandon stops job seq: no more chunks are claimed, workers still busy
 // after grace are killed, and abandon returns once they are reaped. It
-// returns the indexes of the killed workers.
-func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []int {
+// describes the killed workers as they were just before the kill.
+func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []StuckWorker {
 	c := p.cb
 	c.abort.Store(1)
 	deadline := time.Now().Add(grace)
 	for time.Now().Before(deadline) && !p.allDone(seq, workers) {
 		time.Sleep(time.Millisecond)
 	}
-	var killed []int
+	var killed []StuckWorker
 	for i, w := range workers {
 		if c.slots[i].doneSeq.Load() != seq && w.alive() {
+			killed = append(killed, p.describe(w))
 			w.reported = true
-			_ = w.cmd.Process.Kill()
-			killed = append(killed, i)
+			_ = w.cmd.Process.Kill() // SIGKILL ends a stopped process too
 		}
 	}
 	for _, w := range workers {
@@ -632,7 +732,24 @@ func (p *Pool) abandon(seq int64, workers []*worker, grace time.Duration) []int 
 			<-w.exited
 		}
 	}
+	for i := range killed {
+		killed[i].Stderr = strings.TrimSpace(workers[killed[i].Index].stderr.String())
+	}
 	return killed
+}
+
+// describe says what worker w is doing now: its process state and the
+// chunk it holds.
+func (p *Pool) describe(w *worker) StuckWorker {
+	s := &p.cb.slots[w.index]
+	sw := StuckWorker{Index: w.index, Pid: w.pid, Chunk: s.chunk.Load(), StateWord: "unknown"}
+	if sw.Chunk >= 0 {
+		sw.Held = time.Duration(monotonicNs(time.Now()) - s.claimedNs.Load())
+	}
+	if st, err := procstat.Read(w.pid); err == nil {
+		sw.State, sw.StateWord = byte(st.State), st.State.Word()
+	}
+	return sw
 }
 
 func (p *Pool) allDone(seq int64, workers []*worker) bool {
@@ -647,7 +764,7 @@ func (p *Pool) allDone(seq int64, workers []*worker) bool {
 func (p *Pool) deathError(w *worker) *WorkerError {
 	<-w.exited
 	return &WorkerError{Index: w.index, Pid: w.pid, Chunk: p.cb.slots[w.index].chunk.Load(),
-		Status: w.status, Stderr: w.stderr.String()}
+		Status: w.status, Stderr: strings.TrimSpace(w.stderr.String())}
 }
 
 func failureError(w *worker, m message) *WorkerError {
@@ -678,30 +795,42 @@ func (p *Pool) awaitFailure(seq int64, w *worker) *WorkerError {
 
 // Close stops the pool taking new jobs, like Python's Pool.close: jobs
 // already submitted still run, then the workers exit. Call Wait to wait for
-// that.
+// that. Close returns ErrClosed if the pool was already closed or
+// terminated, nil otherwise.
 func (p *Pool) Close() error {
 	p.mu.Lock()
+	was := p.closed
 	p.closed = true
 	p.mu.Unlock()
+	if was {
+		return ErrClosed
+	}
 	p.shutdown()
 	return nil
 }
 
 // Terminate kills the workers now, like Python's Pool.terminate: the running
 // job fails, queued jobs return ErrClosed. It returns when every worker has
-// been reaped and the pool's resources are released.
+// been reaped and the pool's resources are released, with what Wait would
+// return; a Terminate after Close is how to stop waiting for the workers to
+// finish their jobs. A second Terminate waits likewise and returns
+// ErrClosed.
 func (p *Pool) Terminate() error {
 	p.mu.Lock()
+	was := p.terminated
 	p.closed, p.terminated = true, true
 	for _, w := range p.workers {
-		if w != nil {
+		if w != nil && !was {
 			_ = w.cmd.Process.Kill()
 		}
 	}
 	p.mu.Unlock()
 	p.shutdown()
 	<-p.down
-	return nil
+	if was {
+		return ErrClosed
+	}
+	return p.downErr
 }
 
 // Wait waits for the workers to exit after Close or Terminate, like
@@ -737,9 +866,6 @@ func (p *Pool) shutdown() {
 					w.stdin.Close() // EOF wakes a sleeping worker
 				}
 			}
-			p.mu.Lock()
-			terminated := p.terminated
-			p.mu.Unlock()
 			var errs []error
 			killed := map[*worker]bool{}
 			timer := time.NewTimer(exitGrace)
@@ -761,6 +887,12 @@ func (p *Pool) shutdown() {
 				}
 			}
 			timer.Stop()
+			// Read once every worker has exited: Terminate sets the
+			// flag before it kills, so a worker it killed is never
+			// reported as failing to exit cleanly.
+			p.mu.Lock()
+			terminated := p.terminated
+			p.mu.Unlock()
 			for _, w := range workers {
 				if w == nil || killed[w] || terminated {
 					continue
@@ -770,39 +902,14 @@ func (p *Pool) shutdown() {
 				}
 			}
 			close(p.stop) // readers stop delivering
-			p.cb.close()
-			p.bell.close()
+			if err := p.cb.close(); err != nil {
+				errs = append(errs, err)
+			}
+			if err := p.bell.close(); err != nil {
+				errs = append(errs, err)
+			}
 			p.downErr = errors.Join(errs...)
 			close(p.down)
 		}()
 	})
-}
-
-// tailWriter passes writes on and keeps the last few lines for error
-// reports.
-type tailWriter struct {
-	mu   sync.Mutex
-	next io.Writer
-	buf  []byte
-}
-
-const tailBytes = 2 << 10
-
-func newTailWriter(next io.Writer) *tailWriter { return &tailWriter{next: next} }
-
-func (t *tailWriter) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > tailBytes {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
-	}
-	t.mu.Unlock()
-	_, _ = t.next.Write(b) // losing the copy must not kill the worker's stderr
-	return len(b), nil
-}
-
-func (t *tailWriter) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
 }

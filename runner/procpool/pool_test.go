@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corescale/corescale/internal/procstat"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,13 +51,9 @@ func run(t *testing.T, p *Pool, task string, chunks int, sched Sched) Result {
 
 // processGone reports whether pid has exited and been reaped.
 func processGone(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
 	// A zombie ("Z") has exited but nobody reaped it: a leak of ours.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	return len(fields) > 0 && fields[0] == "X"
+	st, err := procstat.Read(pid)
+	return err != nil || st.State == 'X'
 }
 
 func pidsOf(p *Pool) []int {
@@ -436,12 +433,7 @@ func children(t *testing.T) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(os.Getpid()) {
+		if st, err := procstat.Read(pid); err == nil && st.PPid == os.Getpid() {
 			kids = append(kids, pid)
 		}
 	}
@@ -501,17 +493,7 @@ func TestWorkersDieWithTheirParent(t *testing.T) {
 func TestManySmallJobsLeakNothing(t *testing.T) {
 	p, _ := newPool(t, 2, 64)
 	run(t, p, "square", 64, Dynamic) // let the runtime settle its own goroutines
-	// Pools of earlier tests may still be closing their pipes: start from
-	// a count that holds still.
-	fds := openFDs(t)
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-		if now := openFDs(t); now != fds {
-			fds = now
-			continue
-		}
-		break
-	}
+	fds := steadyFDs(t)
 	goroutines := runtime.NumGoroutine()
 	for i := range 1000 {
 		sched := Dynamic
@@ -526,6 +508,22 @@ func TestManySmallJobsLeakNothing(t *testing.T) {
 	if got := runtime.NumGoroutine(); got > goroutines {
 		t.Errorf("goroutines went from %d to %d over 1000 jobs", goroutines, got)
 	}
+}
+
+// steadyFDs returns the number of open descriptors once it holds still
+// (for up to 2s): pools of earlier tests may still be closing their pipes.
+func steadyFDs(t *testing.T) int {
+	t.Helper()
+	fds := openFDs(t)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		if now := openFDs(t); now != fds {
+			fds = now
+			continue
+		}
+		break
+	}
+	return fds
 }
 
 func openFDs(t *testing.T) int {
@@ -597,4 +595,38 @@ func TestRunRefusesBadJobs(t *testing.T) {
 		}
 	}
 	run(t, p, "", 0, Dynamic) // still usable
+}
+
+func TestCloseAndTerminateSayWhenThePoolWasAlreadyShut(t *testing.T) {
+	tests := []struct {
+		name  string
+		calls []string
+		want  []error // each call's result
+	}{
+		{"close", []string{"close"}, []error{nil}},
+		{"terminate", []string{"terminate"}, []error{nil}},
+		{"close twice", []string{"close", "close"}, []error{nil, ErrClosed}},
+		{"terminate twice", []string{"terminate", "terminate"}, []error{nil, ErrClosed}},
+		{"terminate after close", []string{"close", "terminate"}, []error{nil, nil}},
+		{"close after terminate", []string{"terminate", "close"}, []error{nil, ErrClosed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, _ := newPool(t, 1, 1)
+			for i, call := range tt.calls {
+				var err error
+				if call == "close" {
+					err = p.Close()
+				} else {
+					err = p.Terminate()
+				}
+				if !errors.Is(err, tt.want[i]) || (tt.want[i] == nil && err != nil) {
+					t.Errorf("call %d, %s: %v, want %v", i+1, call, err, tt.want[i])
+				}
+			}
+			if err := p.Wait(); err != nil {
+				t.Errorf("Wait: %v", err)
+			}
+		})
+	}
 }

@@ -84,7 +84,8 @@ func TestControlBlockKeepsHotFieldsApart(t *testing.T) {
 		}
 		seen[off/64] = name
 	}
-	if size := unsafe.Sizeof(slot{}); size != 64 {
-		t.Errorf("a worker slot is %d bytes, want one 64-byte line", size)
+	// Slots of two workers never share a line: each worker writes its own.
+	if size := unsafe.Sizeof(slot{}); size%64 != 0 {
+		t.Errorf("a worker slot is %d bytes, want whole 64-byte lines", size)
 	}
 }
