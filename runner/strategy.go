@@ -11,8 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/corescale/corescale/internal/cputime"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 	"github.com/corescale/corescale/runner/pyref"
@@ -204,13 +203,11 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 	return Timing{Wall: wall, Span: span, Wait: wait}, nil
 }
 
-// threadCPU is the CPU time of the calling thread so far.
+// threadCPU is the CPU time of the calling thread so far; 0 if it cannot
+// be read (the figure is a diagnostic, never a reason to fail a run).
 func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
+	d, _ := cputime.ThreadCPU()
+	return d
 }
 
 // pooled runs chunks in a pool of worker processes over the workload's
@@ -243,9 +240,10 @@ func (s *pooled) Run(ctx context.Context, sched procpool.Sched) (Timing, error) 
 		// without saying so.
 		return Timing{}, fmt.Errorf("%w; it died between runs and was replaced", res.Replaced[0])
 	}
-	t := Timing{Wall: res.Wall, Span: make([]time.Duration, len(res.Workers))}
+	t := Timing{Wall: res.Wall, Span: make([]time.Duration, len(res.Workers)), Wait: make([]time.Duration, len(res.Workers))}
 	for i, w := range res.Workers {
-		t.Span[i] = w.Busy
+		t.Span[i] = min(w.Span, res.Wall)
+		t.Wait[i] = min(t.Span[i], max(0, t.Span[i]-w.CPU))
 	}
 	return t, nil
 }

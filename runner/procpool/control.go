@@ -76,7 +76,8 @@ type slot struct {
 	cpuNs      atomic.Int64 // thread CPU time over those chunks
 	runDelayNs atomic.Int64 // run-queue delay over those chunks
 	claimedNs  atomic.Int64 // when chunk was claimed, in monotonicNs
-	_          [56]byte
+	finishNs   atomic.Int64 // when the worker found no chunk left, in monotonicNs
+	_          [48]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)

@@ -36,10 +36,13 @@ func TestWorkersReportTheirCPUTime(t *testing.T) {
 				t.Errorf("worker ran 4 chunks of %q: busy %v, CPU %v, run delay %v; want busy >= 60ms and %s",
 					tt.task, st.Busy, st.CPU, st.RunDelay, tt.want)
 			}
-			// An empty job measures nothing, and reports so.
+			if st.Span < st.Busy || st.Span > res.Wall {
+				t.Errorf("span %v: want between busy %v and the wall time %v", st.Span, st.Busy, res.Wall)
+			}
+			// An empty job measures nothing but the time to see it.
 			res = run(t, p, "", 0, Dynamic)
-			if st := res.Workers[0]; st != (WorkerStats{}) {
-				t.Errorf("an empty job reports %+v", st)
+			if st := res.Workers[0]; st.Chunks != 0 || st.Busy != 0 || st.CPU != 0 || st.RunDelay != 0 || st.Span > res.Wall {
+				t.Errorf("an empty job reports %+v (wall %v)", st, res.Wall)
 			}
 		})
 	}

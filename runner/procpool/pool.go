@@ -51,6 +51,11 @@ type WorkerStats struct {
 	// kernel keeps none): the loss of running more busy workers than
 	// CPUs.
 	RunDelay time.Duration
+	// Span is the time from the job's publication to the worker finding
+	// no chunk left: waking, its chunks and their claims. Span minus CPU
+	// is time it had, or could have had, work and was off a CPU (not yet
+	// woken, or waiting for one).
+	Span time.Duration
 }
 
 // WorkerInfo describes a worker process.
@@ -589,7 +594,8 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 	for i := range workers {
 		s := &c.slots[i]
 		res.Workers[i] = WorkerStats{Chunks: int(s.chunks.Load()), Busy: time.Duration(s.busyNs.Load()),
-			CPU: time.Duration(s.cpuNs.Load()), RunDelay: time.Duration(s.runDelayNs.Load())}
+			CPU: time.Duration(s.cpuNs.Load()), RunDelay: time.Duration(s.runDelayNs.Load()),
+			Span: time.Duration(max(0, s.finishNs.Load()-monotonicNs(start)))}
 		if s.failSeq.Load() == seq && failures[i] == nil {
 			failures[i] = p.awaitFailure(seq, workers[i])
 		}

@@ -271,6 +271,7 @@ func (w *workerProc) run(seq int64) {
 	if chunks > 0 && w.chunk != nil {
 		st, failChunk, failText = w.runChunks(sched, chunks)
 	}
+	s.finishNs.Store(monotonicNs(time.Now()))
 	s.chunk.Store(-1)
 	s.chunks.Store(st.chunks)
 	s.busyNs.Store(int64(st.busy))

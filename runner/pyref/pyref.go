@@ -28,6 +28,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/internal/tail"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
@@ -168,7 +169,7 @@ type Process struct {
 	lines   chan string   // from stdout; closed at EOF
 	exited  chan struct{} // closed when the Python process has exited (not yet reaped)
 	done    chan struct{} // closed by release: nobody reads lines any more
-	stderr  *tailBuffer
+	stderr  *tail.Buffer
 	startup time.Duration
 	ready   pyReady
 
@@ -218,7 +219,7 @@ func Start(name string, region *procpool.Region, task []byte, workers int) (*Pro
 	}
 	s := &Process{
 		name: name, workers: workers, stdin: inW, stdout: outR,
-		lines: make(chan string), exited: make(chan struct{}), done: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10},
+		lines: make(chan string), exited: make(chan struct{}), done: make(chan struct{}), stderr: tail.New(8 << 10),
 	}
 	s.cmd = exec.Command(pythonPath, "-c", script,
 		"--strategy", name, "--workers", strconv.Itoa(workers),
@@ -441,27 +442,4 @@ func (s *Process) withStderr(err error) error {
 		return fmt.Errorf("%w\npython stderr:\n%s", err, tail)
 	}
 	return err
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if over := len(b.buf) - b.max; over > 0 {
-		b.buf = b.buf[over:]
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }
