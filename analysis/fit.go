@@ -112,8 +112,13 @@ func usl(n, sigma, kappa float64) float64 {
 }
 
 // errFewPoints reports data that cannot support a fit of law.
-func errFewPoints(law Law, n int) error {
-	return fmt.Errorf("%v needs at least %d worker counts, has %d", law, law.MinPoints(), n)
+type errFewPoints struct {
+	law    Law
+	points int
+}
+
+func (e errFewPoints) Error() string {
+	return fmt.Sprintf("%v needs at least %d worker counts, has %d", e.law, e.law.MinPoints(), e.points)
 }
 
 // FitAmdahl fits Amdahl's law, C(N) = 1/(s + (1-s)/N), for strong scaling.
@@ -121,7 +126,7 @@ func errFewPoints(law Law, n int) error {
 // (the least-squares form of the Karp-Flatt metric).
 func FitAmdahl(n, c []float64) (*Fit, error) {
 	if len(n) < Amdahl.MinPoints() {
-		return nil, errFewPoints(Amdahl, len(n))
+		return nil, errFewPoints{Amdahl, len(n)}
 	}
 	x, y := make([]float64, len(n)), make([]float64, len(n))
 	for i := range n {
@@ -137,7 +142,7 @@ func FitAmdahl(n, c []float64) (*Fit, error) {
 // scaling: N - C = s(N - 1), a regression through the origin.
 func FitGustafson(n, c []float64) (*Fit, error) {
 	if len(n) < Gustafson.MinPoints() {
-		return nil, errFewPoints(Gustafson, len(n))
+		return nil, errFewPoints{Gustafson, len(n)}
 	}
 	x, y := make([]float64, len(n)), make([]float64, len(n))
 	for i := range n {
@@ -156,7 +161,7 @@ func FitGustafson(n, c []float64) (*Fit, error) {
 // over sigma = a^2 and kappa = b^2 so that neither goes negative.
 func FitUSL(n, c []float64) (*Fit, error) {
 	if len(n) < USL.MinPoints() {
-		return nil, errFewPoints(USL, len(n))
+		return nil, errFewPoints{USL, len(n)}
 	}
 	sigma0, kappa0 := uslLinear(n, c)
 	loss := func(x []float64) float64 {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -330,18 +331,25 @@ func (sc *Scaling) fit(cv *Curve) {
 	if sc.Weak {
 		law = FitGustafson
 	}
-	var notes []string
+	var refused []string
 	for _, f := range []func(n, c []float64) (*Fit, error){law, FitUSL} {
 		fit, err := f(n, c)
-		if err != nil {
-			notes = append(notes, err.Error())
-			continue
+		var few errFewPoints
+		switch {
+		case errors.As(err, &few):
+			refused = append(refused, fmt.Sprintf("%v needs %d", few.law, few.law.MinPoints()))
+		case err != nil:
+			refused = append(refused, err.Error())
+		default:
+			fit.flag(slices.Max(n))
+			cv.Fits = append(cv.Fits, fit)
 		}
-		fit.flag(slices.Max(n))
-		cv.Fits = append(cv.Fits, fit)
 	}
-	if len(notes) > 0 {
-		cv.FitNote = fmt.Sprintf("not fitted on %d %s: %s; Karp-Flatt per point instead", len(n), within, strings.Join(notes, "; "))
+	if len(refused) > 0 {
+		cv.FitNote = fmt.Sprintf("%d %s (%s)", len(n), within, strings.Join(refused, ", "))
+		if len(cv.Fits) == 0 {
+			cv.FitNote = "not fitted: " + cv.FitNote + "; Karp-Flatt per point instead"
+		}
 	}
 }
 

@@ -108,7 +108,7 @@ func TestFitsUseOnlyTheWorkersTheMachineCouldRunAtOnce(t *testing.T) {
 	}
 	sc := Analyze(s)[0]
 	cv := goroutines(sc)
-	if len(cv.Fits) != 0 || !strings.Contains(cv.FitNote, "Amdahl needs at least 3 worker counts, has 2") || !strings.Contains(cv.FitNote, "USL needs at least 4") {
+	if len(cv.Fits) != 0 || cv.FitNote != "not fitted: 2 worker counts within the 2 usable CPUs (Amdahl needs 3, USL needs 4); Karp-Flatt per point instead" {
 		t.Errorf("fits %v, note %q", cv.Fits, cv.FitNote)
 	}
 	if !cv.Point(4).Oversubscribed || cv.Point(2).Oversubscribed {

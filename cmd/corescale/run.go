@@ -47,6 +47,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
 	orderSeed := fs.Uint64("order-seed", 0, "seed of each round's random order of cells (0: a fresh one, written in the file)")
 	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
+	forks := fs.Int("forks", 1, "run the sweep in this many fresh processes, one after the other, each with 1/N of the rounds or budget: intervals then cover what differs between processes")
 	out := fs.String("o", "", "result file (default results/<date>-<host>-<commit>.txt)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -106,6 +107,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("-budget %v: want a positive duration", *budget)
 	case *warmup < 0:
 		return usagef("-warmup %d is negative", *warmup)
+	case *forks < 1 || *forks > maxForks:
+		return usagef("-forks %d: want 1 to %d", *forks, maxForks)
 	}
 	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
 	plan.OrderSeed = *orderSeed
@@ -124,8 +127,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err := checkWritable(path); err != nil {
 		return usageError{err}
 	}
-	for _, w := range env.Warnings {
-		fmt.Fprintln(stderr, "corescale: warning:", w)
+	if os.Getenv(envFork) == "" { // a fork's parent has warned already
+		for _, w := range env.Warnings {
+			fmt.Fprintln(stderr, "corescale: warning:", w)
+		}
 	}
 	config, notes := runConfig(plan, *scaling, *sizes)
 	config = append(env.Config, config...)
@@ -156,19 +161,27 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "corescale: warning: -ref native: %v\n", firstLine(err.Error()))
 		}
 	}
-	bar := newProgress(stderr)
-	plan.Progress = bar.update
-	outcome, err := runner.Sweep(ctx, plan)
-	bar.done()
-	if err != nil {
-		return failure{err}
+	var file *resultfile.File
+	if *forks > 1 {
+		if file, err = runForks(ctx, args, plan, *forks, python, stderr); err != nil {
+			return err
+		}
+		notes = append(notes, resultfile.Config{Key: resultfile.NoteForks, Value: strconv.Itoa(*forks)})
+	} else {
+		bar := newProgress(stderr)
+		plan.Progress = bar.update
+		outcome, err := runner.Sweep(ctx, plan)
+		bar.done()
+		if err != nil {
+			return failure{err}
+		}
+		file = outcome.ResultFile()
 	}
 
-	for _, s := range outcome.Skipped {
-		fmt.Fprintf(stderr, "corescale: skipped %s: %s\n", s.Cell.Name(), firstLine(s.Err.Error()))
+	for _, s := range file.Skipped {
+		fmt.Fprintf(stderr, "corescale: skipped %s: %s\n", s.Cell.Name(), s.Reason)
 	}
-	if len(outcome.Samples) > 0 {
-		file := outcome.ResultFile()
+	if len(file.Samples) > 0 {
 		file.Config, file.Notes, file.Ceilings = config, notes, ceiling.Records(ceilings)
 		if err := runner.WriteFileAtomic(path, func(w io.Writer) error {
 			return resultfile.Write(w, file)
@@ -176,19 +189,23 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			return failure{fmt.Errorf("writing %s: %w", path, err)}
 		}
 	}
-	for _, c := range outcome.Unconverged {
+	for _, c := range file.Unconverged {
 		fmt.Fprintf(stderr, "corescale: %s stopped at %d samples with its 95%% CI at +-%.1f%% (asked +-%.1f%%)\n",
 			c.Cell.Name(), c.Samples, 100*c.HalfWidth, 100*plan.Precision)
 	}
-	if outcome.Interrupted {
-		if len(outcome.Samples) == 0 {
+	if file.Interrupted {
+		if len(file.Samples) == 0 {
 			return interruptedError{fmt.Errorf("interrupted before the first round finished; no result file written")}
 		}
-		return interruptedError{fmt.Errorf("interrupted; %d samples of the finished rounds are in %s (marked interrupted)", len(outcome.Samples), path)}
+		return interruptedError{fmt.Errorf("interrupted; %d samples of the finished rounds are in %s (marked interrupted)", len(file.Samples), path)}
 	}
 	fmt.Fprintln(stdout, path)
 	return nil
 }
+
+// maxForks bounds -forks: each fork pays its set-up (inputs, references,
+// pools, warm-up) again.
+const maxForks = 64
 
 // parseRefs reads -ref.
 func parseRefs(s string) (native, python bool, err error) {
