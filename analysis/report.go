@@ -517,13 +517,6 @@ func formatRate(v float64, unit string) string {
 	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
 }
 
-func formatRatio(v float64, suffix string) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f%s", v, suffix)
-}
-
 // formatRatioCI writes a ratio with its interval: "2.01x (1.99-2.03)".
 func formatRatioCI(r Ratio, suffix string) string {
 	if !r.Valid() {
@@ -541,13 +534,6 @@ func formatPercentCI(r Ratio) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f%% (%.0f-%.0f)", 100*r.Center, 100*r.Lo, 100*r.Hi)
-}
-
-func formatPercent(v float64) string {
-	if math.IsNaN(v) {
-		return "-"
-	}
-	return fmt.Sprintf("%.0f%%", 100*v)
 }
 
 func formatFraction(v float64) string {

@@ -274,14 +274,15 @@ func Read(r io.Reader, path string) (*File, error) {
 		case *benchfmt.UnitMetadata:
 			f.Units[rec.UnitMetadataKey] = rec
 		case *benchfmt.Result:
-			results++
 			for _, c := range rec.Config {
 				if c.File && !seen[c.Key+"\x00"+string(c.Value)] {
 					seen[c.Key+"\x00"+string(c.Value)] = true
 					f.Config = append(f.Config, Config{c.Key, string(c.Value)})
 				}
 			}
-			f.add(rec)
+			if f.add(rec) {
+				results++
+			}
 		}
 	}
 	if err := br.Err(); err != nil {
@@ -296,7 +297,9 @@ func Read(r io.Reader, path string) (*File, error) {
 	return f, nil
 }
 
-func (f *File) add(res *benchfmt.Result) {
+// add adds a benchmark line and reports whether it kept it: a start-up
+// line without a time is no fact.
+func (f *File) add(res *benchfmt.Result) bool {
 	base, parts := res.Name.Parts()
 	name := parseName(base, parts)
 	values := make([]Value, len(res.Values))
@@ -308,9 +311,11 @@ func (f *File) add(res *benchfmt.Result) {
 	}
 	switch name.base {
 	case BaseStartup:
-		if v, ok := valueOf(values, UnitTime); ok {
-			f.Startups = append(f.Startups, Startup{Cell: name.startupCell(), Seconds: v / 1e9})
+		v, ok := valueOf(values, UnitTime)
+		if !ok {
+			return false
 		}
+		f.Startups = append(f.Startups, Startup{Cell: name.startupCell(), Seconds: v / 1e9})
 	case BaseCeiling:
 		for _, v := range values {
 			c := ceilingOf(name)
@@ -320,6 +325,7 @@ func (f *File) add(res *benchfmt.Result) {
 	default:
 		f.Samples = append(f.Samples, Sample{Cell: name.cell(), Name: string(res.Name.Full()), Values: values})
 	}
+	return true
 }
 
 func valueOf(values []Value, unit string) (float64, bool) {

@@ -51,12 +51,15 @@ func flagError(fs *flag.FlagSet, err error) error {
 	if !ok {
 		return err
 	}
-	name, _, _ := strings.Cut(rest, ":")
+	name, why, _ := strings.Cut(rest, ": ")
 	f := fs.Lookup(name)
 	if f == nil {
 		return err
 	}
 	value := strings.SplitN(msg, `"`, 3)[1]
+	if why != "parse error" && why != "value out of range" { // a flag.Value of ours says what it wants
+		return fmt.Errorf("-%s %s: %s", name, value, why)
+	}
 	want := "a valid value"
 	switch fmt.Sprintf("%T", f.Value) {
 	case "*flag.durationValue":

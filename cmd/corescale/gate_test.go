@@ -77,7 +77,7 @@ func TestGateCommand(t *testing.T) {
 			name: "a bare threshold of 1 or more is a usage error",
 			args: []string{"gate", "-threshold", "5", "OLD", "NEW"}, old: same, new: same,
 			wantCode:   2,
-			wantStderr: []string{`invalid value "5" for flag -threshold: "5": want a fraction from 0 to 1 (0.05) or a percentage (5%)`},
+			wantStderr: []string{`-threshold 5: "5": want a fraction from 0 to 1 (0.05) or a percentage (5%)`},
 		},
 		{
 			name: "a threshold that is not a number is a usage error",
