@@ -227,6 +227,10 @@ func (r *Report) summary(sc *Scaling) *Table {
 				cv.Name(), 2*cv.OversubscriptionFrom, formatRatioCI(o, "x"), cv.OversubscriptionFrom, Verdict(o, sc.Floor())))
 		}
 	}
+	if c := sc.Calibration(); c != nil {
+		t.Notes = append(t.Notes, fmt.Sprintf("Identical work: %d one-worker cells, medians at most %.1f%% apart; %d of %d pairs differ at the 95%% level (chance alone: about %.1f).",
+			len(c.Cells), 100*c.Gap, c.Differ, len(c.Pairs), 0.05*float64(len(c.Pairs))))
+	}
 	for _, u := range r.Set.Unconverged {
 		if u.File == sc.Config.File && u.Config == sc.Config.String() {
 			t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s stopped at %d samples with its 95%% CI at +-%.1f%%.", u.Name, u.Samples, 100*u.HalfWidth))
@@ -369,6 +373,9 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 		}
 	}
 	tables := []*Table{cells, fits}
+	if t := r.calibrationTable(group); len(t.Rows) > 0 {
+		tables = append(tables, t)
+	}
 	if len(contrasts.Rows) > 0 {
 		tables = append(tables, contrasts)
 	}
@@ -379,6 +386,36 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 		tables = append(tables, t)
 	}
 	return tables
+}
+
+// calibrationTable compares the cells that do identical work, pair by
+// pair.
+func (r *Report) calibrationTable(group []*Scaling) *Table {
+	t := &Table{
+		Title:  "Identical work (one worker): time over the other's, same-round pairs, 95% CI; they should differ only by chance",
+		Header: []string{"cell", "vs", "time ratio", "verdict"},
+		Right:  []bool{false, false, true, false},
+	}
+	multi := len(r.Set.Files) > 1
+	if multi {
+		t.Header = append([]string{"file"}, t.Header...)
+		t.Right = append([]bool{false}, t.Right...)
+	}
+	name := func(p *Point) string { return p.Cell.Strategy + "/" + p.Cell.Sched }
+	for _, sc := range group {
+		c := sc.Calibration()
+		if c == nil {
+			continue
+		}
+		for _, pair := range c.Pairs {
+			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor())}
+			if multi {
+				row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
+			}
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t
 }
 
 // pythonStrategies are the strategies the Python comparison sets beside

@@ -516,3 +516,57 @@ func (f File) UsableCPUs() int {
 	}
 	return n
 }
+
+// A Calibration compares every pair of cells that do identical work: the
+// baseline, its A/A twin and each strategy at one worker. They should
+// differ only by chance, and by no more than the noise floor; if they do,
+// the intervals are not honest about the method's error.
+type Calibration struct {
+	Cells []*Point
+	Pairs []CalibrationPair
+	// Gap is the largest relative difference between two of the cells'
+	// medians.
+	Gap float64
+	// Differ counts the pairs whose paired interval excludes 1: at the 95%
+	// level, about one in twenty by chance alone.
+	Differ int
+}
+
+// A CalibrationPair is the time of B over the time of A, paired by round.
+type CalibrationPair struct {
+	A, B  *Point
+	Ratio Ratio
+}
+
+// Calibration returns the comparison of the configuration's identical-work
+// cells, or nil when it has fewer than two.
+func (sc *Scaling) Calibration() *Calibration {
+	var cells []*Point
+	for _, p := range []*Point{sc.Baseline, sc.Twin} {
+		if p != nil {
+			cells = append(cells, p)
+		}
+	}
+	for _, cv := range sc.Curves {
+		if p := cv.Point(1); p != nil && !resultfile.IsReference(cv.Strategy) {
+			cells = append(cells, p)
+		}
+	}
+	if len(cells) < 2 {
+		return nil
+	}
+	c := &Calibration{Cells: cells}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, a := range cells {
+		lo, hi = min(lo, a.Time.Center), max(hi, a.Time.Center)
+		for _, b := range cells[i+1:] {
+			r := pairedRatio(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
+			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r})
+			if r.Valid() && (r.Lo > 1 || r.Hi < 1) {
+				c.Differ++
+			}
+		}
+	}
+	c.Gap = hi/lo - 1
+	return c
+}

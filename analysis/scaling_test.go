@@ -284,3 +284,16 @@ func TestReportWritesMarkdownAndCharts(t *testing.T) {
 		}
 	}
 }
+
+func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
+	s, err := Read(withStrategy(t, synthetic(t, 0.1, []int{1, 2}, ""), "procpool", 1.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Analyze(s)[0].Calibration()
+	// serial, serial-aa, goroutines/1 and procpool/1: six pairs, and the
+	// three with procpool (10% slower) differ.
+	if c == nil || len(c.Cells) != 4 || len(c.Pairs) != 6 || c.Differ < 3 || !within(c.Gap, 0.1, 0.3) {
+		t.Fatalf("calibration %+v", c)
+	}
+}
