@@ -56,6 +56,7 @@ type File struct {
 	Label       string
 	Config      map[string]string // the last value of each configuration key
 	Interrupted bool
+	Failed      string // why the sweep stopped on an error, if it did
 }
 
 // A Cell is every sample of one benchmark in one file.
@@ -140,7 +141,7 @@ func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) e
 	if err != nil {
 		return inputError("%v", err)
 	}
-	f := File{Path: path, Config: map[string]string{}, Interrupted: rf.Interrupted}
+	f := File{Path: path, Config: map[string]string{}, Interrupted: rf.Interrupted, Failed: rf.Failed}
 	for _, list := range [][]resultfile.Config{rf.Config, rf.Notes} {
 		for _, c := range list {
 			f.Config[c.Key] = c.Value

@@ -267,6 +267,9 @@ func (r *Report) writeSources(w io.Writer, md bool) {
 		if f.Interrupted {
 			line += " (INTERRUPTED: rounds after the interruption are missing)"
 		}
+		if f.Failed != "" {
+			line += " (FAILED, rounds after it are missing: " + f.Failed + ")"
+		}
 		if md {
 			fmt.Fprintf(w, "- `%s`: %s\n", f.Path, line)
 		} else {

@@ -42,6 +42,7 @@ const (
 	NoteOrderSeed   = "order-seed" // seeds each round's order of cells
 	NoteForks       = "forks"
 	NoteInterrupted = "interrupted"
+	NoteFailed      = "failed" // why a sweep stopped on an error
 	// Per-benchmark notes: the value starts with a benchmark or
 	// configuration name.
 	noteSkipped     = "skipped"

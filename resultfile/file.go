@@ -20,7 +20,11 @@ type File struct {
 	// Interrupted marks a sweep ended by a signal: its samples are every
 	// round finished before it.
 	Interrupted bool
-	Samples     []Sample
+	// Failed says why a sweep stopped on an error (a dead or stuck
+	// worker, a wrong output), if it did: its samples are every round
+	// finished before it.
+	Failed  string
+	Samples []Sample
 	Startups    []Startup
 	Ceilings    []Ceiling
 	Skipped     []Skip
@@ -134,6 +138,9 @@ func Write(w io.Writer, f *File) error {
 	notes := f.Notes
 	if f.Interrupted {
 		notes = append(slices.Clip(notes), Config{NoteInterrupted, "true"})
+	}
+	if f.Failed != "" {
+		notes = append(slices.Clip(notes), Config{NoteFailed, firstLine(f.Failed)})
 	}
 	for _, n := range notes {
 		if err := writeNote(&buf, n.Key, n.Value); err != nil {
@@ -292,6 +299,7 @@ func Read(r io.Reader, path string) (*File, error) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoResults)
 	}
 	f.Interrupted = f.Get(NoteInterrupted) == "true"
+	f.Failed = f.Get(NoteFailed)
 	f.placeSamples()
 	f.placeCeilingNotes()
 	return f, nil

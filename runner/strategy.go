@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -153,6 +154,8 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 	span := make([]time.Duration, s.workers)
 	wait := make([]time.Duration, s.workers)
 	errs := make([]error, s.workers)
+	holding := make([]atomic.Int64, s.workers) // chunk in hand, or -1
+	since := make([]atomic.Int64, s.workers)   // when it was claimed, ns after start
 	chunks := s.w.Chunks()
 	var start time.Time
 	work := func(w int) {
@@ -167,6 +170,7 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 				errs[w] = fmt.Errorf("runner: worker %d: panic: %v\n\n%s", w, r, debug.Stack())
 				stop.Store(true)
 			}
+			holding[w].Store(-1)
 			span[w] = time.Since(start)
 			wait[w] = min(span[w], max(0, span[w]-(threadCPU()-cpu0)))
 		}()
@@ -174,6 +178,8 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 			if stop.Load() {
 				return
 			}
+			since[w].Store(int64(time.Since(start)))
+			holding[w].Store(int64(i))
 			s.w.chunk(i)
 		}
 	}
@@ -181,14 +187,30 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 	defer done()
 
 	start = time.Now()
+	for w := range holding {
+		holding[w].Store(-1)
+	}
+	finished := make(chan struct{})
 	if s.spawn {
 		var wg sync.WaitGroup
 		for w := range s.workers {
 			wg.Go(func() { work(w) })
 		}
-		wg.Wait()
+		go func() { wg.Wait(); close(finished) }()
 	} else {
-		work(0)
+		go func() { work(0); close(finished) }()
+	}
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		// Workers stop at their next claim; one that does not come back
+		// within a grace period is stuck in a chunk, and a goroutine
+		// cannot be killed.
+		select {
+		case <-finished:
+		case <-time.After(stuckGrace):
+			return Timing{}, stuckGoroutines(ctx, time.Since(start), holding, since)
+		}
 	}
 	wall := time.Since(start)
 
@@ -201,6 +223,33 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 		}
 	}
 	return Timing{Wall: wall, Span: span, Wait: wait}, nil
+}
+
+// stuckGrace is how long goroutine workers get to stop after a run's
+// context ends before they are reported stuck.
+const stuckGrace = time.Second
+
+// ErrStuck marks a run whose goroutine workers did not stop: they still
+// run a chunk, and the workload must not be released under them.
+var ErrStuck = errors.New("stuck")
+
+func stuckGoroutines(ctx context.Context, elapsed time.Duration, holding, since []atomic.Int64) error {
+	var b strings.Builder
+	what := "timed out"
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		what = "stopped"
+	}
+	fmt.Fprintf(&b, "runner: job %s after %v", what, elapsed.Round(time.Millisecond))
+	sep := ": "
+	for w := range holding {
+		if c := holding[w].Load(); c >= 0 {
+			held := elapsed - time.Duration(since[w].Load())
+			fmt.Fprintf(&b, "%sgoroutine worker %d holding chunk %d for %v", sep, w, c, held.Round(time.Millisecond))
+			sep = ", "
+		}
+	}
+	b.WriteString(" (a goroutine cannot be killed)")
+	return fmt.Errorf("%s: %w", b.String(), ErrStuck)
 }
 
 // threadCPU is the CPU time of the calling thread so far; 0 if it cannot

@@ -44,6 +44,11 @@ type Plan struct {
 	// OrderSeed seeds the order of the cells in each round: a fresh random
 	// order every round, so that no cell keeps one neighbour.
 	OrderSeed uint64
+	// JobTimeout bounds one run of a cell; a run that takes longer fails
+	// the sweep, naming what is stuck. 0 derives it from what the cell
+	// has shown: max(10 s, 20 x its median), and a minute while it has
+	// fewer than three samples (warm-up included).
+	JobTimeout time.Duration
 	// Progress, if set, is told about every sample.
 	Progress func(Progress)
 }
@@ -231,11 +236,15 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 	info, _ := kernels.Lookup(cells[0].Params.Kernel)
 	workloads := map[int]*Workload{} // by run size
 	built := map[string]Strategy{}   // by strategy/workers/size
+	stuck := false                   // a goroutine still runs a chunk in a workload
 	defer func() {
 		for _, s := range built {
 			if cerr := s.Close(); err == nil && ctx.Err() == nil {
 				err = cerr
 			}
+		}
+		if stuck {
+			return // unmapped under the stuck goroutine, its region would crash the process before it reports
 		}
 		for _, w := range workloads {
 			w.Close()
@@ -287,8 +296,13 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 		for _, i := range roundOrder(order, len(active)) {
 			st := active[i]
 			start := time.Now()
-			t, err := Measure(ctx, st.strategy, st.workload, st.Sched)
+			jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
+			t, err := Measure(jobCtx, st.strategy, st.workload, st.Sched)
+			cancel()
 			spent += time.Since(start)
+			if errors.Is(err, ErrStuck) {
+				stuck = true
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					err = fmt.Errorf("%s: %w", st.Name(), err)
@@ -333,6 +347,25 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			return nil
 		}
 	}
+}
+
+// jobTimeout is how long one run of a cell with the given samples may
+// take.
+func (p Plan) jobTimeout(walls []float64) time.Duration {
+	if p.JobTimeout > 0 {
+		return p.JobTimeout
+	}
+	if len(walls) < 3 {
+		return time.Minute
+	}
+	median := time.Duration(median(walls) * float64(time.Second))
+	return max(10*time.Second, 20*median)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // roundOrder is the order in which a round measures n cells: a uniformly

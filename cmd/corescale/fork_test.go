@@ -115,3 +115,33 @@ func groupMembers(pgid int) []int {
 	}
 	return pids
 }
+
+func TestRunFailsNamingAStoppedWorker(t *testing.T) {
+	adoptOrphans(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.txt")
+	p := startCorescale(t, "run", "-kernels", "hash", "-shapes", "uniform", "-size", "small", "-strategies", "procpool",
+		"-sched", "dynamic", "-workers", "2", "-count", "100000", "-job-timeout", "1s", "-ref", "none", "-o", path)
+	workers := p.awaitWorkers(t, 2, 10*time.Second)
+	time.Sleep(300 * time.Millisecond) // past the warm-up
+	if err := unix.Kill(workers[0].pid, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	code := p.wait(t, 15*time.Second)
+	took := time.Since(stopped)
+	checkGone(t, workers, 2*time.Second)
+	last := lastLine(p.stderr.String())
+	t.Logf("%v after SIGSTOP: %s", took.Round(time.Millisecond), last)
+	if code != exitFailure || !strings.Contains(last, "job timed out") || !strings.Contains(last, "T stopped") || !strings.Contains(last, "killed and replaced") {
+		t.Fatalf("exit status %d, stderr ends with %q: want 1 and the stopped worker named", code, last)
+	}
+	if took > 5*time.Second {
+		t.Errorf("the stuck job took %v to report, want about the 1s timeout", took)
+	}
+	if f, err := readForkFile(path); err != nil {
+		t.Errorf("result file: %v", err)
+	} else if f.Failed == "" || len(f.Samples) == 0 {
+		t.Errorf("result file: %d samples, failed %q: want the finished rounds, marked failed", len(f.Samples), f.Failed)
+	}
+}

@@ -42,6 +42,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	precision := fs.Float64("precision", 0.02, "adaptive sampling: wanted half-width of the 95% CI, relative to the median")
 	budget := fs.Duration("budget", 3*time.Second, "adaptive sampling: time per cell before giving up on -precision")
 	warmup := fs.Int("warmup", 1, "discarded rounds of each kernel configuration (at least 250ms of them)")
+	jobTimeout := fs.Duration("job-timeout", 0, "longest one run of a cell may take before the sweep fails naming what is stuck (0: max(10s, 20 x the cell's median), a minute for its first runs)")
 	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
 	chunks := fs.Int("chunks", kernels.DefaultChunks, "chunks per run")
 	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
@@ -107,11 +108,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("-budget %v: want a positive duration", *budget)
 	case *warmup < 0:
 		return usagef("-warmup %d is negative", *warmup)
+	case *jobTimeout < 0:
+		return usagef("-job-timeout %v is negative", *jobTimeout)
 	case *forks < 1 || *forks > maxForks:
 		return usagef("-forks %d: want 1 to %d", *forks, maxForks)
 	}
 	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
 	plan.OrderSeed = *orderSeed
+	plan.JobTimeout = *jobTimeout
 	if plan.OrderSeed == 0 {
 		plan.OrderSeed = rand.Uint64()
 	}
@@ -172,10 +176,19 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		plan.Progress = bar.update
 		outcome, err := runner.Sweep(ctx, plan)
 		bar.done()
-		if err != nil {
-			return failure{err}
-		}
 		file = outcome.ResultFile()
+		if err != nil {
+			// What the finished rounds measured is kept, marked.
+			if len(file.Samples) == 0 {
+				return failure{err}
+			}
+			file.Failed = err.Error()
+			file.Config, file.Notes, file.Ceilings = config, notes, ceiling.Records(ceilings)
+			if werr := runner.WriteFileAtomic(path, func(w io.Writer) error { return resultfile.Write(w, file) }); werr != nil {
+				return failure{fmt.Errorf("%s; writing %s: %v", firstLine(err.Error()), path, werr)}
+			}
+			return failure{fmt.Errorf("%s; %d samples of the finished rounds are in %s (marked failed)", firstLine(err.Error()), len(file.Samples), path)}
+		}
 	}
 
 	for _, s := range file.Skipped {

@@ -541,5 +541,13 @@ func TestRunFailsWhenAWorkerDies(t *testing.T) {
 	if p.stdout.Len() > 0 {
 		t.Errorf("a failed run printed %q on stdout, want nothing", p.stdout.String())
 	}
-	checkNoTempFiles(t, dir) // a failed run writes no result file
+	// What the finished rounds measured is kept, marked failed.
+	if strings.Contains(last, "marked failed") {
+		checkNoTempFiles(t, dir, "r.txt")
+		if rf := readResultFile(t, path); rf.config["failed"] == "" || rf.total == 0 {
+			t.Errorf("the result file of a failed run: failed note %q, %d samples", rf.config["failed"], rf.total)
+		}
+	} else {
+		checkNoTempFiles(t, dir) // failed before the first round finished
+	}
 }
