@@ -23,8 +23,8 @@ type File struct {
 	// Failed says why a sweep stopped on an error (a dead or stuck
 	// worker, a wrong output), if it did: its samples are every round
 	// finished before it.
-	Failed  string
-	Samples []Sample
+	Failed      string
+	Samples     []Sample
 	Startups    []Startup
 	Ceilings    []Ceiling
 	Skipped     []Skip
