@@ -554,7 +554,7 @@ func formatRate(v float64, unit string) string {
 	if unit == "" || math.IsNaN(v) {
 		return "-"
 	}
-	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
+	return benchunit.Scale(v, benchunit.ClassOf(unit)) + " " + unit
 }
 
 // formatRatioCI writes a ratio with its interval: "2.01x (1.99-2.03)".

@@ -33,6 +33,7 @@ const (
 const (
 	NoteDate        = "date"
 	NoteLoadavg     = "loadavg"
+	NoteRunnable    = "runnable" // other tasks runnable at start
 	NoteCommit      = "commit"
 	NoteHost        = "host"
 	NoteSizes       = "sizes"

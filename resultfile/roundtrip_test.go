@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -241,6 +242,48 @@ func TestFormatSize(t *testing.T) {
 	for n, want := range map[int]string{128: "128", 512: "512", 1024: "1024", 645: "645", 1 << 16: "64Ki", 1 << 22: "4Mi", 64 << 20: "64Mi", 100_003: "100003"} {
 		if got := resultfile.FormatSize(n); got != want {
 			t.Errorf("FormatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestPlainBenchstatComparesTwoRuns runs benchstat old new, as Go users do,
+// on two runs of one sweep that differ in date, load and commit: one table
+// with a vs base column. Runs of other sizes are not compared with them.
+func TestPlainBenchstatComparesTwoRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds benchstat")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	config := []resultfile.Config{{Key: resultfile.ConfigCPU, Value: "test CPU"}, {Key: resultfile.ConfigNCPU, Value: "2"}}
+	run := func(date, commit, load string) []resultfile.Config {
+		return []resultfile.Config{{Key: resultfile.NoteDate, Value: date}, {Key: resultfile.NoteCommit, Value: commit}, {Key: resultfile.NoteLoadavg, Value: load}}
+	}
+	old := writeOutcome(t, outcome(), config, run("2026-12-01T10:00:00Z", "aaa", "0.10"))
+	new := writeOutcome(t, outcome(), config, run("2026-12-01T11:00:00Z", "bbb", "0.93"))
+	out, err := exec.Command("go", "tool", "benchstat", old, new).CombinedOutput()
+	if err != nil {
+		t.Fatalf("benchstat old new: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`sec/op.*sec/op\s+vs base`).Match(out) || !strings.Contains(string(out), "~ (p=") {
+		t.Errorf("benchstat old new: want a sec/op table comparing new with old:\n%s", out)
+	}
+
+	other := outcome()
+	for i := range other.Samples {
+		other.Samples[i].Cell.Params.Size = 4 << 20
+	}
+	other.Rounds = map[string][]int{runner.KernelName(other.Samples[0].Cell.Params): {4, 3}}
+	small := writeOutcome(t, other, config, run("2026-12-01T12:00:00Z", "bbb", "0.50"))
+	out, err = exec.Command("go", "tool", "benchstat", "-filter", ".name:Hash", old, small).CombinedOutput()
+	if err != nil {
+		t.Fatalf("benchstat old small: %v\n%s", err, out)
+	}
+	delta := regexp.MustCompile(`\s(~|[+-]\d+\.\d+%)\s`)
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "size=") && delta.MatchString(line+" ") {
+			t.Errorf("benchstat compared cells of different sizes: %q", line)
 		}
 	}
 }

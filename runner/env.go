@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,8 +68,14 @@ func CheckEnv() Env {
 	add(resultfile.ConfigUsableCPUs, strconv.Itoa(e.UsableCPUs))
 	if load, ok := loadAverage(); ok {
 		note(resultfile.NoteLoadavg, strconv.FormatFloat(load, 'f', 2, 64))
-		if load > 0.25*float64(ncpu) {
-			warn("load average %.2f at start: other work competes for the %d CPUs and will blur the results", load, ncpu)
+	}
+	// The load average lags by a minute, so it counts a corescale run that
+	// just ended (ci-perf runs several in a row) as competition: what
+	// competes is what is runnable now, besides ourselves.
+	if others, ok := othersRunnable(); ok {
+		note(resultfile.NoteRunnable, strconv.Itoa(others))
+		if others > 0 && float64(others) >= 0.25*float64(ncpu) {
+			warn("%d other tasks are runnable at start: other work competes for the %d CPUs and will blur the results", others, ncpu)
 		}
 	}
 	governor := "unknown"
@@ -117,6 +124,40 @@ func cgroupQuota() (float64, bool) {
 		return 0, false
 	}
 	return q / p, true
+}
+
+// othersRunnable is the median over a few readings of /proc/stat's
+// procs_running, less this process's reading thread.
+func othersRunnable() (int, bool) {
+	var counts []int
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0, false
+		}
+		if n, ok := procsRunning(b); ok {
+			counts = append(counts, n)
+		}
+	}
+	if len(counts) == 0 {
+		return 0, false
+	}
+	slices.Sort(counts)
+	return max(0, counts[len(counts)/2]-1), true
+}
+
+// procsRunning reads the runnable tasks from /proc/stat.
+func procsRunning(stat []byte) (int, bool) {
+	for _, line := range strings.Split(string(stat), "\n") {
+		if v, ok := strings.CutPrefix(line, "procs_running "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 func loadAverage() (float64, bool) {

@@ -65,3 +65,45 @@ func TestJobTimeoutComesFromTheCellsMedian(t *testing.T) {
 		t.Errorf("a plan's own timeout: %v", got)
 	}
 }
+
+func TestRunnableTasksAreReadFromProcStat(t *testing.T) {
+	stat := "cpu  1 2 3\nintr 5\nctxt 9\nprocs_running 3\nprocs_blocked 0\n"
+	if n, ok := procsRunning([]byte(stat)); !ok || n != 3 {
+		t.Errorf("procs_running: %d, %v", n, ok)
+	}
+	if _, ok := procsRunning([]byte("cpu 1 2\n")); ok {
+		t.Error("no procs_running line read as one")
+	}
+}
+
+// TestTheLoadCheckIgnoresOurOwnPastWork keeps both CPUs busy for a while
+// (as a sweep's rounds do, raising the load average), then checks the
+// machine: what competes is what runs now, so no warning about load.
+func TestTheLoadCheckIgnoresOurOwnPastWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spins for a second")
+	}
+	before, ok := othersRunnable()
+	if !ok {
+		t.Skip("no /proc/stat")
+	}
+	if before > 0 {
+		t.Skipf("%d other tasks run already: nothing to tell", before)
+	}
+	stop := time.Now().Add(time.Second)
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			for time.Now().Before(stop) {
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-done
+	<-done
+	// Our two spinners raised the load average toward 2; they must not
+	// count now (another test package starting meanwhile may add one).
+	if after, _ := othersRunnable(); after >= 2 {
+		t.Errorf("%d other tasks runnable right after our own work stopped", after)
+	}
+}
