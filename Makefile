@@ -43,7 +43,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -cpu $(CPUS) ./bench
 
 # The full sweep, then its report: tables on the terminal, report.md and
-# charts under results/report/.
+# charts under results/local/report/ (git ignores results/local/).
 report: build
 	@file=$$($(BIN) run -ref $(REF) $(RUNFLAGS)) && \
 	  echo "result file: $$file" && \
@@ -70,4 +70,4 @@ perf-baseline: build
 	  -sched dynamic,static -workers 1,2 -warmup 1 -ref none -count 16 -o results/baseline/$(MACHINE_CLASS).txt
 
 clean:
-	rm -rf bin results/ci results/tmp
+	rm -rf bin results/ci results/tmp results/local

@@ -27,7 +27,7 @@ benchstat's own tables; writes the same to DIR/report.md with charts.`
 
 func reportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[-o DIR] FILE...", reportSummary, stderr)
-	dir := fs.String("o", "", "report directory (default results/report/<name of the first file>)")
+	dir := fs.String("o", "", "report directory (default report/<name of the first file> beside the first file)")
 	benchstat := fs.Bool("benchstat", true, "add benchstat's tables (go tool benchstat inside a corescale checkout, else go run of the pinned x/perf version)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -41,7 +41,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if *dir == "" {
 		first := filepath.Base(fs.Arg(0))
-		*dir = filepath.Join("results", "report", strings.TrimSuffix(first, filepath.Ext(first)))
+		*dir = filepath.Join(filepath.Dir(fs.Arg(0)), "report", strings.TrimSuffix(first, filepath.Ext(first)))
 	}
 	if err := checkWritable(filepath.Join(*dir, "report.md")); err != nil {
 		return usageError{err}

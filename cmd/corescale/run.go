@@ -49,7 +49,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	orderSeed := fs.Uint64("order-seed", 0, "seed of each round's random order of cells (0: a fresh one, written in the file)")
 	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
 	forks := fs.Int("forks", 1, "run the sweep in this many fresh processes, one after the other, each with 1/N of the rounds or budget: intervals then cover what differs between processes")
-	out := fs.String("o", "", "result file (default results/<date>-<host>-<commit>.txt)")
+	out := fs.String("o", "", "result file (default results/local/<date>-<host>-<commit>.txt, which git ignores: move a result to results/ to commit it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	env := runner.CheckEnv()
 	path := *out
 	if path == "" {
-		path = filepath.Join("results", fmt.Sprintf("%s-%s-%s.txt", time.Now().Format("20060102-150405"), sanitize(env.Host), sanitize(env.Commit)))
+		path = filepath.Join("results", "local", fmt.Sprintf("%s-%s-%s.txt", time.Now().Format("20060102-150405"), sanitize(env.Host), sanitize(env.Commit)))
 	}
 	if err := checkWritable(path); err != nil {
 		return usageError{err}
