@@ -65,8 +65,11 @@ type Cell struct {
 	Name     string // full name without "Benchmark"
 	Kernel   string // the benchmark's base name: Matmul, Hash, Search
 	Shape    string
-	Size     string
-	Strategy string
+	Size     string // the size it ran
+	// PerWorker is, under weak scaling, the size per worker its size
+	// grew from: the cells of a configuration share it.
+	PerWorker string
+	Strategy  string
 	Sched    string
 	Workers  int
 	// Values holds the samples of each unit (tidied: sec/op, B/s,
@@ -80,17 +83,31 @@ type Cell struct {
 // Config returns the cell's kernel configuration, which its scaling curve
 // shares with other cells: the file, kernel, shape and size.
 func (c *Cell) Config() Config {
-	return Config{File: c.File, Kernel: c.Kernel, Shape: c.Shape, Size: c.Size}
+	return configOf(c.File, resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size, PerWorker: c.PerWorker})
+}
+
+func configOf(file int, c resultfile.Cell) Config {
+	if c.PerWorker != "" {
+		return Config{File: file, Kernel: c.Kernel, Shape: c.Shape, Size: c.PerWorker, PerWorker: true}
+	}
+	return Config{File: file, Kernel: c.Kernel, Shape: c.Shape, Size: c.Size}
 }
 
 // A Config identifies a kernel configuration within a set.
 type Config struct {
 	File                int
 	Kernel, Shape, Size string
+	// PerWorker marks Size as the size per worker (weak scaling).
+	PerWorker bool
 }
 
+// String is the configuration's name, as result files write it.
 func (c Config) String() string {
-	return fmt.Sprintf("%s/shape=%s/size=%s", c.Kernel, c.Shape, c.Size)
+	r := resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size}
+	if c.PerWorker {
+		r.PerWorker = c.Size
+	}
+	return r.ConfigName()
 }
 
 // A Startup is the measured start-up time of one strategy's workers.
@@ -177,7 +194,7 @@ func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
 		r := smp.Cell
 		c = &Cell{
 			File: file, Name: smp.Name, Kernel: r.Kernel,
-			Shape: r.Shape, Size: r.Size, Strategy: r.Strategy, Sched: r.Sched, Workers: r.Workers,
+			Shape: r.Shape, Size: r.Size, PerWorker: r.PerWorker, Strategy: r.Strategy, Sched: r.Sched, Workers: r.Workers,
 			Values: map[string][]float64{},
 		}
 		index[id] = c
@@ -192,7 +209,7 @@ func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
 }
 
 func (s *Set) addStartup(st resultfile.Startup, file int) {
-	cfg := Config{File: file, Kernel: st.Cell.Kernel, Shape: st.Cell.Shape, Size: st.Cell.Size}
+	cfg := configOf(file, st.Cell)
 	for _, have := range s.Startups {
 		if have.Config == cfg && have.Strategy == st.Cell.Strategy && have.Workers == st.Cell.Workers {
 			have.Seconds = append(have.Seconds, st.Seconds)

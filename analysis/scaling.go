@@ -61,7 +61,8 @@ type Curve struct {
 	// FitNote says why there are no fits (or fewer), when so.
 	FitNote string
 	// Oversubscription is the time at twice the usable CPUs over the time
-	// at the usable CPUs, paired by round, where both were measured.
+	// at the usable CPUs (per unit of work, under weak scaling), paired by
+	// round, where both were measured.
 	Oversubscription     Ratio
 	OversubscriptionFrom int // the usable CPUs it starts from
 }
@@ -361,7 +362,9 @@ func (sc *Scaling) oversubscription(cv *Curve) {
 	if c == 0 || lo == nil || hi == nil {
 		return
 	}
-	cv.Oversubscription = pairedRatio(hi.Cell.series(UnitTime), lo.Cell.series(UnitTime))
+	// Throughput at c over throughput at 2c: under strong scaling the time
+	// at 2c over the time at c, under weak the time per unit of work.
+	cv.Oversubscription = pairedRatio(lo.Cell.rates(sc.Unit), hi.Cell.rates(sc.Unit))
 	cv.OversubscriptionFrom = c
 }
 

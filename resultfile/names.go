@@ -41,11 +41,13 @@ const (
 
 // Keys of benchmark names.
 const (
-	KeyShape    = "shape"
-	KeySize     = "size"
-	KeyStrategy = "strategy"
-	KeySched    = "sched"
-	KeyWorkers  = "workers"
+	KeyShape = "shape"
+	KeySize  = "size"
+	// KeyPerWorker is the size per worker under weak scaling.
+	KeyPerWorker = "per-worker"
+	KeyStrategy  = "strategy"
+	KeySched     = "sched"
+	KeyWorkers   = "workers"
 	// Ceiling lines.
 	KeyKernel = "kernel"
 	KeySource = "source"
@@ -62,33 +64,53 @@ const (
 // A Cell names what a sample measured: a kernel configuration run by one
 // strategy with one scheduling policy and worker count.
 type Cell struct {
-	Kernel   string // the benchmark's base name: Matmul, Hash, Search
-	Shape    string
-	Size     string // as FormatSize writes it
-	Strategy string
-	Sched    string
-	Workers  int
+	Kernel string // the benchmark's base name: Matmul, Hash, Search
+	Shape  string
+	Size   string // the size it ran, as FormatSize writes it
+	// PerWorker is, under weak scaling, the size per worker that Size grew
+	// from; "" under strong scaling. The cells of a configuration share it,
+	// and their names differ in Size: no two cells of different work share
+	// a name.
+	PerWorker string
+	Strategy  string
+	Sched     string
+	Workers   int
 }
 
 // ConfigName names the cell's kernel configuration:
-// "Hash/shape=uniform/size=64Mi".
+// "Hash/shape=uniform/size=64Mi", or under weak scaling
+// "Hash/shape=uniform/per-worker=4Mi".
 func (c Cell) ConfigName() string {
+	if c.PerWorker != "" {
+		return fmt.Sprintf("%s/%s=%s/%s=%s", c.Kernel, KeyShape, c.Shape, KeyPerWorker, c.PerWorker)
+	}
 	return fmt.Sprintf("%s/%s=%s/%s=%s", c.Kernel, KeyShape, c.Shape, KeySize, c.Size)
+}
+
+// sizes is the size part of a name: size=, and per-worker= under weak
+// scaling.
+func (c Cell) sizes() string {
+	s := KeySize + "=" + c.Size
+	if c.PerWorker != "" {
+		s += "/" + KeyPerWorker + "=" + c.PerWorker
+	}
+	return s
 }
 
 // Name returns the cell's benchmark name without "Benchmark":
 //
 //	Hash/shape=uniform/size=64Mi/strategy=procpool/sched=dynamic/workers=2
+//	Hash/shape=uniform/size=16Mi/per-worker=4Mi/strategy=procpool/sched=dynamic/workers=4  (weak scaling)
 //
 // The worker count is always named: go test -cpu omits a "-1" suffix, which
 // leaves benchstat's /gomaxprocs column for one CPU without a header.
 func (c Cell) Name() string {
-	return fmt.Sprintf("%s/%s=%s/%s=%s/%s=%d", c.ConfigName(), KeyStrategy, c.Strategy, KeySched, c.Sched, KeyWorkers, c.Workers)
+	return fmt.Sprintf("%s/%s=%s/%s/%s=%s/%s=%s/%s=%d", c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, KeySched, c.Sched, KeyWorkers, c.Workers)
 }
 
 // startupName names the start-up line of the cell's strategy and workers.
 func (c Cell) startupName() string {
-	return fmt.Sprintf("%s/%s/%s=%s/%s=%d", BaseStartup, c.ConfigName(), KeyStrategy, c.Strategy, KeyWorkers, c.Workers)
+	return fmt.Sprintf("%s/%s/%s=%s/%s/%s=%s/%s=%d", BaseStartup, c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, KeyWorkers, c.Workers)
 }
 
 // KernelName is a kernel's base name in benchmark names: "hash" -> "Hash".
@@ -142,7 +164,7 @@ func parseName(base []byte, parts [][]byte) parsedName {
 // workers key when there is one (corescale run), else GOMAXPROCS (go test
 // -cpu), except for the baseline, which has one worker.
 func (n parsedName) cell() Cell {
-	c := Cell{Kernel: n.base, Shape: n.keys[KeyShape], Size: n.keys[KeySize],
+	c := Cell{Kernel: n.base, Shape: n.keys[KeyShape], Size: n.keys[KeySize], PerWorker: n.keys[KeyPerWorker],
 		Strategy: n.keys[KeyStrategy], Sched: n.keys[KeySched], Workers: n.gomaxprocs}
 	if w, err := strconv.Atoi(n.keys[KeyWorkers]); err == nil {
 		c.Workers = w

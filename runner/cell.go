@@ -9,18 +9,35 @@ import (
 // A Cell is one thing a sweep measures repeatedly: a kernel configuration
 // run by one strategy with one scheduling policy and worker count.
 type Cell struct {
-	// Params are the kernel's parameters at the cell's base size; under
-	// weak scaling the size actually run grows with Workers.
+	// Params are the kernel's parameters as the cell runs them.
 	Params   kernels.Params
 	Strategy string
 	Sched    procpool.Sched
 	Workers  int
+	// PerWorker is, under weak scaling, the size per worker that
+	// Params.Size grew from with Workers (0 under strong scaling): the
+	// cells of one configuration share it.
+	PerWorker int
 }
 
-// Record is the cell as the result file names it.
+// Config returns the parameters of the cell's kernel configuration: its
+// own, or under weak scaling those at the size per worker.
+func (c Cell) Config() kernels.Params {
+	p := c.Params
+	if c.PerWorker > 0 {
+		p.Size = c.PerWorker
+	}
+	return p
+}
+
+// Record is the cell as the result file names it: under weak scaling, the
+// size it ran and the size per worker.
 func (c Cell) Record() resultfile.Cell {
 	r := configRecord(c.Params)
 	r.Strategy, r.Sched, r.Workers = c.Strategy, c.Sched.String(), c.Workers
+	if c.PerWorker > 0 {
+		r.PerWorker = resultfile.FormatSize(c.PerWorker)
+	}
 	return r
 }
 

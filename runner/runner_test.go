@@ -242,13 +242,27 @@ func TestWeakScalingGrowsTheWorkWithTheWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := map[int]float64{}
+	names := map[string]bool{}
 	for _, s := range out.Samples {
 		work[s.Cell.Workers] = s.Work.Amount
+		names[s.Cell.Name()] = true
+		// The name says the size the cell ran, and the size per worker
+		// its configuration shares.
+		n := s.Cell.Params.Size
+		if want := fmt.Sprintf("/size=%d/per-worker=%d/", n, p.Size); !strings.Contains(s.Cell.Name(), want) {
+			t.Errorf("%s: want %s in the name", s.Cell.Name(), want)
+		}
 	}
 	for _, w := range []int{2, 4} {
 		if r := work[w] / work[1]; r < 0.97*float64(w) || r > 1.03*float64(w) {
 			t.Errorf("%d workers did %.2fx the work of one", w, r)
 		}
+	}
+	if len(names) != 3 {
+		t.Errorf("%d names for 3 cells of different work", len(names))
+	}
+	if rounds := out.Rounds[fmt.Sprintf("Matmul/shape=square/per-worker=%d", p.Size)]; len(rounds) != 1 || rounds[0] != 1 {
+		t.Errorf("rounds %v", out.Rounds)
 	}
 }
 

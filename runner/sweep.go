@@ -113,7 +113,7 @@ type Outcome struct {
 	// Interrupted is set when the context ended the sweep; Samples then
 	// hold every round finished before it.
 	Interrupted bool
-	// Rounds holds, per kernel configuration (its KernelName), the rounds
+	// Rounds holds, per kernel configuration (its Cell.Record().ConfigName()), the rounds
 	// measured by each fork; a sweep in one process has one.
 	Rounds map[string][]int
 }
@@ -125,18 +125,26 @@ type Outcome struct {
 // A/A twin, which a sweep measures with the same strategy.
 func (p Plan) Cells() []Cell {
 	var cells []Cell
+	add := func(params kernels.Params, s string, sched procpool.Sched, workers int) {
+		c := Cell{Params: params, Strategy: s, Sched: sched, Workers: workers}
+		if p.Weak {
+			info, _ := kernels.Lookup(params.Kernel)
+			c.PerWorker, c.Params.Size = params.Size, info.ScaledSize(params.Size, workers)
+		}
+		cells = append(cells, c)
+	}
 	for _, params := range p.Configs {
 		for _, s := range p.Strategies {
 			if def, ok := strategies[s]; ok && def.maxWorkers == 1 {
-				cells = append(cells, Cell{Params: params, Strategy: s, Sched: procpool.Dynamic, Workers: 1})
+				add(params, s, procpool.Dynamic, 1)
 				if s == resultfile.Serial {
-					cells = append(cells, Cell{Params: params, Strategy: resultfile.SerialAA, Sched: procpool.Dynamic, Workers: 1})
+					add(params, resultfile.SerialAA, procpool.Dynamic, 1)
 				}
 				continue
 			}
 			for _, workers := range p.Workers {
 				for _, sched := range p.Scheds {
-					cells = append(cells, Cell{Params: params, Strategy: s, Sched: sched, Workers: workers})
+					add(params, s, sched, workers)
 				}
 			}
 		}
@@ -188,7 +196,7 @@ func Sweep(ctx context.Context, plan Plan) (Outcome, error) {
 	for i, params := range plan.Configs {
 		var cells []Cell
 		for _, c := range all {
-			if c.Params == params {
+			if c.Config() == params {
 				cells = append(cells, c)
 			}
 		}
@@ -233,7 +241,6 @@ func strategyOf(c Cell) string {
 }
 
 func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand, out *Outcome, tracker *progress) (err error) {
-	info, _ := kernels.Lookup(cells[0].Params.Kernel)
 	workloads := map[int]*Workload{} // by run size
 	built := map[string]Strategy{}   // by strategy/workers/size
 	stuck := false                   // a goroutine still runs a chunk in a workload
@@ -254,9 +261,6 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 	var active []*cellState
 	for _, c := range cells {
 		params := c.Params
-		if plan.Weak {
-			params.Size = info.ScaledSize(params.Size, c.Workers)
-		}
 		w := workloads[params.Size]
 		if w == nil {
 			if w, err = NewWorkload(params); err != nil {
@@ -334,12 +338,12 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 	for {
 		if err := round(true); err != nil || out.Interrupted {
 			if out.Interrupted && rounds > 0 {
-				out.Rounds[KernelName(cells[0].Params)] = []int{rounds}
+				out.Rounds[cells[0].Record().ConfigName()] = []int{rounds}
 			}
 			return err
 		}
 		rounds++
-		out.Rounds[KernelName(cells[0].Params)] = []int{rounds}
+		out.Rounds[cells[0].Record().ConfigName()] = []int{rounds}
 		tracker.report()
 		if plan.stop(rounds, spent, active, out) {
 			tracker.finished += len(active)
