@@ -61,17 +61,17 @@ type File struct {
 
 // A Cell is every sample of one benchmark in one file.
 type Cell struct {
-	File     int    // index into Set.Files
-	Name     string // full name without "Benchmark"
-	Kernel   string // the benchmark's base name: Matmul, Hash, Search
-	Shape    string
-	Size     string // the size it ran
+	File   int    // index into Set.Files
+	Name   string // full name without "Benchmark"
+	Kernel string // the benchmark's base name: Matmul, Hash, Search
+	Shape  string
+	Size   string // the size it ran
 	// PerWorker is, under weak scaling, the size per worker its size
 	// grew from: the cells of a configuration share it.
 	PerWorker string
 	Strategy  string
-	Sched    string
-	Workers  int
+	Sched     string
+	Workers   int
 	// Values holds the samples of each unit (tidied: sec/op, B/s,
 	// FLOP/s, queries/s, busy-max-sec/op, ...), in file order.
 	Values map[string][]float64
