@@ -149,7 +149,7 @@ func (h *hash) Fill(in []byte) error {
 	return nil
 }
 
-// messages returns the offsets and the payload of in, after checking that
+// split returns the offsets and the payload of in, after checking that
 // the offsets describe the payload: they come from shared memory that anyone
 // may have written.
 func (h *hash) split(in []byte) (offsets []uint64, payload []byte, err error) {
