@@ -260,10 +260,7 @@ func quoteArgs(args []string) []string {
 
 func (r *Report) writeSources(w io.Writer, md bool) {
 	for _, f := range r.Set.Files {
-		c := f.Config
-		line := fmt.Sprintf("%s: %s, %s CPUs (GOMAXPROCS %s, cgroup quota %s), %s, commit %s, %s scaling, load %s at start",
-			f.Label, c[resultfile.ConfigCPU], c[resultfile.ConfigNCPU], c[resultfile.ConfigGomaxprocs], c[resultfile.ConfigCPUQuota],
-			c[resultfile.ConfigGo], c[resultfile.NoteCommit], orDefault(c[resultfile.ConfigScaling], "strong"), orDefault(c[resultfile.NoteLoadavg], "unknown"))
+		line := f.Label + ": " + describe(f.Config)
 		if f.Interrupted {
 			line += " (INTERRUPTED: rounds after the interruption are missing)"
 		}
@@ -277,6 +274,39 @@ func (r *Report) writeSources(w io.Writer, md bool) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// describe says what a file's configuration and notes hold, leaving out
+// what they do not (go test output has goos, goarch, pkg and cpu only).
+func describe(c map[string]string) string {
+	var parts []string
+	add := func(format string, keys ...string) {
+		var args []any
+		for _, k := range keys {
+			if c[k] == "" {
+				return
+			}
+			args = append(args, c[k])
+		}
+		parts = append(parts, fmt.Sprintf(format, args...))
+	}
+	add("%s", resultfile.ConfigCPU)
+	add("%s CPUs", resultfile.ConfigNCPU)
+	add("%s usable", resultfile.ConfigUsableCPUs)
+	add("GOMAXPROCS %s", resultfile.ConfigGomaxprocs)
+	add("cgroup quota %s", resultfile.ConfigCPUQuota)
+	add("%s", resultfile.ConfigGo)
+	add("package %s", "pkg")
+	add("commit %s", resultfile.NoteCommit)
+	add("%s scaling", resultfile.ConfigScaling)
+	add("%s rounds per configuration", resultfile.NoteCount)
+	add("%s forks", resultfile.NoteForks)
+	add("load %s at start", resultfile.NoteLoadavg)
+	add("%s other tasks runnable", resultfile.NoteRunnable)
+	if len(parts) == 0 {
+		return "no configuration lines"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDefault(s, def string) string {
