@@ -269,16 +269,28 @@ func TestWeakScalingGrowsTheWorkWithTheWorkers(t *testing.T) {
 func TestWriteFileAtomicLeavesNothingWhenTheWriteFails(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.txt")
-	boom := errors.New("boom")
-	if err := WriteFileAtomic(path, func(w io.Writer) error {
-		io.WriteString(w, "half a file")
-		return boom
-	}); !errors.Is(err, boom) {
-		t.Fatalf("got %v", err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 0 {
-		t.Errorf("left %v behind", entries)
+	boom := errors.New("boom") // a full disk, part-way
+	for _, earlier := range []string{"", "an earlier result file\n"} {
+		if earlier != "" {
+			if err := os.WriteFile(path, []byte(earlier), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := WriteFileAtomic(path, func(w io.Writer) error {
+			io.WriteString(w, "half a file")
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatalf("got %v", err)
+		}
+		entries, _ := os.ReadDir(dir)
+		if earlier == "" && len(entries) != 0 {
+			t.Errorf("left %v behind", entries)
+		}
+		if earlier != "" {
+			if b, _ := os.ReadFile(path); string(b) != earlier || len(entries) != 1 {
+				t.Errorf("the earlier file reads %q and the directory holds %v, want it intact and alone", b, entries)
+			}
+		}
 	}
 }
 
