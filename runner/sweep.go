@@ -74,6 +74,13 @@ type Progress struct {
 	Finished int    // cells that need no more samples
 	Samples  int    // kept so far
 	Current  string // the kernel configuration being measured
+	// Job is the run in progress: its cell, when it started and its
+	// cell's median so far (0 before it has any), so that a display can
+	// show a run that takes far longer than usual before the watchdog
+	// ends it.
+	Job      string
+	JobStart time.Time
+	JobUsual time.Duration
 }
 
 // A Sample is one verified run of a cell.
@@ -217,10 +224,18 @@ type progress struct {
 	current  string
 }
 
-func (p *progress) report() {
-	if p.plan.Progress != nil {
-		p.plan.Progress(Progress{Cells: p.total, Finished: p.finished, Samples: p.samples, Current: p.current})
+func (p *progress) report() { p.job("", time.Time{}, nil) }
+
+// job reports the run of a cell that starts now.
+func (p *progress) job(cell string, start time.Time, walls []float64) {
+	if p.plan.Progress == nil {
+		return
 	}
+	pr := Progress{Cells: p.total, Finished: p.finished, Samples: p.samples, Current: p.current, Job: cell, JobStart: start}
+	if len(walls) > 0 {
+		pr.JobUsual = time.Duration(median(walls) * float64(time.Second))
+	}
+	p.plan.Progress(pr)
 }
 
 // cellState is a cell under measurement.
@@ -300,6 +315,7 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 		for _, i := range roundOrder(order, len(active)) {
 			st := active[i]
 			start := time.Now()
+			tracker.job(st.Name(), start, st.walls)
 			jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
 			t, err := Measure(jobCtx, st.strategy, st.workload, st.Sched)
 			cancel()

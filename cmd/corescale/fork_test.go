@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/corescale/corescale/resultfile"
+	"github.com/corescale/corescale/runner"
 )
 
 func TestRunInForksMergesTheirRounds(t *testing.T) {
@@ -143,5 +144,16 @@ func TestRunFailsNamingAStoppedWorker(t *testing.T) {
 		t.Errorf("result file: %v", err)
 	} else if f.Failed == "" || len(f.Samples) == 0 {
 		t.Errorf("result file: %d samples, failed %q: want the finished rounds, marked failed", len(f.Samples), f.Failed)
+	}
+}
+
+func TestProgressShowsARunFarSlowerThanUsual(t *testing.T) {
+	start := time.Now()
+	pr := runner.Progress{Samples: 40, Current: smallHash, Job: smallHash + "/strategy=procpool", JobStart: start, JobUsual: 2 * time.Millisecond}
+	if got := note(pr, start.Add(10*time.Millisecond)); strings.Contains(got, "SLOW") {
+		t.Errorf("a run at 5x its usual time: %q", got)
+	}
+	if got := note(pr, start.Add(3*time.Second)); !strings.Contains(got, "SLOW: "+pr.Job+" running for 3s (usually 2ms)") {
+		t.Errorf("a run at 1500x its usual time: %q", got)
 	}
 }
