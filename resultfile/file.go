@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,6 +258,16 @@ func firstLine(s string) string {
 
 // ErrNoResults is returned by Read for a file without benchmark lines.
 var ErrNoResults = errors.New("resultfile: no benchmark results")
+
+// ReadFile reads the result file at path (see Read).
+func ReadFile(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path)
+}
 
 // Read reads a result file, or any file in the Go benchmark format (go test
 // -bench output: names without keys become cells with only Kernel and

@@ -169,7 +169,7 @@ func TestWhatRunnerWritesAnalysisReads(t *testing.T) {
 func TestFileRoundTrip(t *testing.T) {
 	out := outcome()
 	path := writeOutcome(t, out, nil, []resultfile.Config{{Key: resultfile.NoteDate, Value: "2026-12-01T00:00:00Z"}})
-	f, err := readFile(path)
+	f, err := resultfile.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func runForks(ctx context.Context, args []string, plan runner.Plan, n int, pytho
 		default:
 			return nil, failure{fmt.Errorf("fork %d of %d failed (%v); its message is above", f+1, n, err)}
 		}
-		if file, err := readForkFile(path); err == nil {
+		if file, err := resultfile.ReadFile(path); err == nil {
 			files = append(files, file)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, failure{fmt.Errorf("fork %d of %d: %w", f+1, n, err)}
@@ -83,15 +83,6 @@ func runForks(ctx context.Context, args []string, plan runner.Plan, n int, pytho
 	merged := mergeForks(files, plan)
 	merged.Interrupted = merged.Interrupted || interrupted
 	return merged, nil
-}
-
-func readForkFile(path string) (*resultfile.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return resultfile.Read(f, path)
 }
 
 // mergeForks puts the forks' files together: per kernel configuration,

@@ -23,7 +23,7 @@ func TestRunInForksMergesTheirRounds(t *testing.T) {
 	if code := p.wait(t, time.Minute); code != exitOK {
 		t.Fatalf("exit status %d\nstderr:\n%s", code, p.stderr.String())
 	}
-	f, err := readForkFile(path)
+	f, err := resultfile.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestInterruptedForksLeaveWholeRoundsAndNoProcess(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	f, err := readForkFile(path)
+	f, err := resultfile.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v\nstderr:\n%s", err, p.stderr.String())
 	}
@@ -140,7 +140,7 @@ func TestRunFailsNamingAStoppedWorker(t *testing.T) {
 	if took > 5*time.Second {
 		t.Errorf("the stuck job took %v to report, want about the 1s timeout", took)
 	}
-	if f, err := readForkFile(path); err != nil {
+	if f, err := resultfile.ReadFile(path); err != nil {
 		t.Errorf("result file: %v", err)
 	} else if f.Failed == "" || len(f.Samples) == 0 {
 		t.Errorf("result file: %d samples, failed %q: want the finished rounds, marked failed", len(f.Samples), f.Failed)
