@@ -146,12 +146,7 @@ type resultFile struct {
 
 func readResultFile(t *testing.T, path string) resultFile {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	file, err := resultfile.Read(f, path)
+	file, err := resultfile.ReadFile(path)
 	if err != nil {
 		t.Fatalf("result file: %v", err)
 	}
