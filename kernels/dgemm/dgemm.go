@@ -48,24 +48,39 @@ import (
 //	C[r][j] = sum_p A[r][p] B[p][j]          if !acc
 //	C[r][j] += sum_p A[r][p] B[p][j]         if acc
 //
-// C[r][j] is c[r*ldc+j]. When bp is not nil the kernel also copies the B
-// sliver into bp (bp[p*nr+j] = B[p][j]). The caller guarantees that every
-// element named is inside its slice; kc >= 1.
-type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, bp []float64, acc bool)
+// C[r][j] is c[r*ldc+j]. On the way it does cp, part of packing the next
+// strip of B. The caller guarantees that every element named is inside its
+// slice; kc >= 1.
+type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob)
+
+// copyJob asks a micro-kernel call to copy rows of a strip of B, the
+// strip slivers of nr columns side by side, from row-major src to packed
+// slivers: row r, sliver q (columns q*nr to q*nr+nr-1 of src's row r*lds)
+// goes to dst[q*stride+r*nr:]. The call copies one row every strip steps, so
+// rows*strip <= kc.
+type copyJob struct {
+	src    []float64
+	lds    int
+	dst    []float64
+	stride int
+	rows   int
+}
 
 type impl struct {
 	name   string
 	mr, nr int
+	strip  int // slivers of B per strip: nr*strip*8 bytes a row, whole cache lines
 	kernel microKernel
+	copy   copier // nil: packStrip copies in Go
 	block  blocking
 	pool   sync.Pool // *workspace
 }
 
 // workspace is one Gemm call's packing buffers.
 type workspace struct {
-	a    []float64 // mc x kc block of A in mr-row slivers
-	b    []float64 // one kc x nr sliver of B
-	tile []float64 // mr x nr, for partial tiles of C
+	a    []float64    // mc x kc block of A in mr-row slivers
+	b    [2][]float64 // two strips of B, kc x nr slivers: the one in use, the next
+	tile []float64    // mr x nr, for partial tiles of C
 }
 
 // cacheLine is what the packing buffers are aligned to.
@@ -82,12 +97,12 @@ func alignedFloats(n int) []float64 {
 }
 
 func (im *impl) workspace() *workspace {
-	if ws, ok := im.pool.Get().(*workspace); ok && len(ws.a) >= im.block.mc*im.block.kc && len(ws.b) >= im.block.kc*im.nr {
+	if ws, ok := im.pool.Get().(*workspace); ok && len(ws.a) >= im.block.mc*im.block.kc && len(ws.b[0]) >= im.strip*im.block.kc*im.nr {
 		return ws
 	}
 	return &workspace{
 		a:    alignedFloats(im.block.mc * im.block.kc),
-		b:    alignedFloats(im.block.kc * im.nr),
+		b:    [2][]float64{alignedFloats(im.strip * im.block.kc * im.nr), alignedFloats(im.strip * im.block.kc * im.nr)},
 		tile: alignedFloats(im.mr * im.nr),
 	}
 }
@@ -97,13 +112,18 @@ var (
 	active atomic.Pointer[impl]
 )
 
-func register(name string, mr, nr int, k microKernel) {
-	impls = append(impls, &impl{name: name, mr: mr, nr: nr, kernel: k, block: blockFor(detectCaches(), mr, nr)})
+// copier copies rows whole rows of a strip of B (strip*nr columns) from
+// row-major src into a strip buffer of kc-row slivers, dst being the
+// buffer's position of the first row (see copyJob for the layout).
+type copier func(rows int, src []float64, lds int, dst []float64, kc int)
+
+func register(name string, mr, nr, strip int, k microKernel, cp copier) {
+	impls = append(impls, &impl{name: name, mr: mr, nr: nr, strip: strip, kernel: k, copy: cp, block: blockFor(detectCaches(), mr, nr)})
 }
 
 func init() {
 	registerAsm() // the best first
-	register("generic", 4, 4, kernelGeneric)
+	register("generic", 4, 4, 1, kernelGeneric, nil)
 	active.Store(impls[0])
 }
 
@@ -188,81 +208,188 @@ func split(total, max, unit int) int {
 	return min(size, max)
 }
 
+// block is one cache block of the computation: columns [jc, jc+nc) of C
+// and B, rows [pc, pc+kc) of B (columns of A), rows [ic, ic+mc) of C and A.
+type block struct {
+	jc, nc, pc, kc, ic, mc int
+}
+
+// geometry is the blocking of one Gemm call; its blocks are visited jc
+// outermost, then pc, then ic.
+type geometry struct {
+	m, n, k          int
+	mcMax, kcMax, nc int
+}
+
+func (g *geometry) first() block {
+	return block{jc: 0, nc: min(g.nc, g.n), pc: 0, kc: min(g.kcMax, g.k), ic: 0, mc: min(g.mcMax, g.m)}
+}
+
+func (g *geometry) next(b block) (block, bool) {
+	if b.ic += b.mc; b.ic < g.m {
+		b.mc = min(g.mcMax, g.m-b.ic)
+		return b, true
+	}
+	b.ic, b.mc = 0, min(g.mcMax, g.m)
+	if b.pc += b.kc; b.pc < g.k {
+		b.kc = min(g.kcMax, g.k-b.pc)
+		return b, true
+	}
+	b.pc, b.kc = 0, min(g.kcMax, g.k)
+	if b.jc += b.nc; b.jc < g.n {
+		b.nc = min(g.nc, g.n-b.jc)
+		return b, true
+	}
+	return b, false
+}
+
+// gemm is the blocked product. B is consumed in strips of im.strip slivers
+// (24 columns for avx2 and avx512, 192 bytes a row) from two buffers: while
+// the micro-kernel works through the strip in one buffer, the calls for its
+// first mr rows copy the next strip (the next in this block or the first of
+// the next block) into the other, each a share of its rows. The strip at
+// the very start, the rows the calls cannot take (kc not a multiple of the
+// strip) and strips at the right edge, narrower than the strip, zero-padded,
+// are copied by Go.
 func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	ws := im.workspace()
 	defer im.pool.Put(ws)
-	mr, nr := im.mr, im.nr
-	kcMax := split(k, im.block.kc, 1)
-	mcMax := split(m, im.block.mc, mr)
-	ncMax := split(n, im.block.nc, nr)
-	for jc := 0; jc < n; jc += ncMax {
-		nc := min(ncMax, n-jc)
-		for pc := 0; pc < k; pc += kcMax {
-			kc := min(kcMax, k-pc)
-			acc := pc > 0
-			for ic := 0; ic < m; ic += mcMax {
-				mc := min(mcMax, m-ic)
-				packA(ws.a, a[ic*lda+pc:], lda, mc, kc, mr)
-				for jr := 0; jr < nc; jr += nr {
-					j := jc + jr
-					w := min(nr, nc-jr)
-					bs, ldbs := b[pc*ldb+j:], ldb
-					packing := mc > mr // the sliver is used more than once
-					if w < nr {
-						packB(ws.b, bs, ldb, kc, w, nr)
-						bs, ldbs, packing = ws.b, nr, false
+	mr, nr, S := im.mr, im.nr, im.strip
+	sw := S * nr // strip width
+	g := geometry{m: m, n: n, k: k,
+		mcMax: split(m, im.block.mc, mr),
+		kcMax: split(k, im.block.kc, 1),
+		nc:    split(n, im.block.nc, sw),
+	}
+	cur := g.first()
+	buf := 0
+	im.packStrip(ws.b[buf], b[cur.pc*ldb+cur.jc:], ldb, cur.kc, 0, min(sw, cur.nc))
+	for {
+		packA(ws.a, a[cur.ic*lda+cur.pc:], lda, cur.mc, cur.kc, mr)
+		acc := cur.pc > 0
+		for js := 0; js < cur.nc; js += sw {
+			// The strip after this one: the calls copy the rows of it
+			// whose whole width lies inside b (all of them but at the
+			// right edge of the last rows; past the block's columns they
+			// copy columns of no use, which only partial tiles of C see).
+			nb, njs, more := cur, js+sw, true
+			if njs >= cur.nc {
+				nb, more = g.next(cur)
+				njs = 0
+			}
+			next := ws.b[1-buf]
+			var nsrc []float64
+			inside := 0 // rows of the next strip the calls may copy
+			if more {
+				nsrc = b[nb.pc*ldb+nb.jc+njs:]
+				if len(nsrc) >= sw {
+					inside = min(nb.kc, (len(nsrc)-sw)/ldb+1)
+				}
+			}
+			copied := 0
+			strip := ws.b[buf]
+			for q := 0; q < S && js+q*nr < cur.nc; q++ {
+				j := cur.jc + js + q*nr
+				w := min(nr, cur.nc-js-q*nr)
+				bq := strip[q*cur.kc*nr:]
+				for ir := 0; ir < cur.mc; ir += mr {
+					var job copyJob
+					if ir == 0 {
+						if rows := min(cur.kc/S, inside-copied); rows > 0 {
+							job = copyJob{src: nsrc[copied*ldb:], lds: ldb, dst: next[copied*nr:], stride: nb.kc * nr, rows: rows}
+							copied += rows
+						}
 					}
-					for ir := 0; ir < mc; ir += mr {
-						h := min(mr, mc-ir)
-						var bp []float64
-						if packing && ir == 0 {
-							bp = ws.b
-						}
-						ap := ws.a[ir*kc:]
-						ct := c[(ic+ir)*ldc+j:]
-						if h == mr && w == nr {
-							im.kernel(kc, ap, bs, ldbs, ct, ldc, bp, acc)
-						} else {
-							im.kernel(kc, ap, bs, ldbs, ws.tile, nr, bp, false)
-							addTile(ct, ldc, ws.tile, nr, h, w, acc)
-						}
-						if bp != nil {
-							bs, ldbs = ws.b, nr
-						}
+					h := min(mr, cur.mc-ir)
+					ap := ws.a[ir*cur.kc:]
+					ct := c[(cur.ic+ir)*ldc+j:]
+					if h == mr && w == nr {
+						im.kernel(cur.kc, ap, bq, nr, ct, ldc, acc, job)
+					} else {
+						im.kernel(cur.kc, ap, bq, nr, ws.tile, nr, false, job)
+						addTile(ct, ldc, ws.tile, nr, h, w, acc)
 					}
 				}
 			}
+			if more && copied < nb.kc {
+				im.packStrip(next, nsrc, ldb, nb.kc, copied, min(sw, nb.nc-njs))
+			}
+			buf = 1 - buf
+		}
+		var ok bool
+		if cur, ok = g.next(cur); !ok {
+			return
+		}
+	}
+}
+
+// packStrip copies rows [from, kc) of a strip of w columns of B into
+// slivers of nr columns, sliver q at dst[q*kc*nr:], rows nr apart. The
+// assembly copier takes the rows whose whole strip width lies inside b;
+// Go copies the others, zero-padding the last sliver to nr columns.
+func (im *impl) packStrip(dst, b []float64, ldb, kc, from, w int) {
+	nr, sw := im.nr, im.strip*im.nr
+	if im.copy != nil && len(b) >= sw {
+		if to := min(kc, (len(b)-sw)/ldb+1); to > from {
+			im.copy(to-from, b[from*ldb:], ldb, dst[from*nr:], kc)
+			from = to
+		}
+	}
+	for q := 0; q*nr < w; q++ {
+		wq := min(nr, w-q*nr)
+		s := dst[q*kc*nr : (q+1)*kc*nr]
+		for p := from; p < kc; p++ {
+			d := s[p*nr : p*nr+nr]
+			copy(d, b[p*ldb+q*nr:p*ldb+q*nr+wq])
+			clear(d[wq:])
 		}
 	}
 }
 
 // packA copies the mc x kc block of A at a into dst as mr-row slivers, each
-// kc columns of mr consecutive elements; rows past mc are zero.
+// kc columns of mr consecutive elements; rows past mc are zero. Full slivers
+// of 4 and 8 rows (the assembly kernels' MR) write dst sequentially.
 func packA(dst, a []float64, lda, mc, kc, mr int) {
 	for ir := 0; ir < mc; ir += mr {
 		s := dst[ir*kc : ir*kc+mr*kc]
 		h := min(mr, mc-ir)
-		for r := range h {
-			row := a[(ir+r)*lda : (ir+r)*lda+kc]
-			for p, v := range row {
-				s[p*mr+r] = v
-			}
-		}
-		for r := h; r < mr; r++ {
+		switch {
+		case h == 4 && mr == 4:
+			r0 := a[ir*lda : ir*lda+kc]
+			r1 := a[(ir+1)*lda : (ir+1)*lda+kc]
+			r2 := a[(ir+2)*lda : (ir+2)*lda+kc]
+			r3 := a[(ir+3)*lda : (ir+3)*lda+kc]
 			for p := range kc {
-				s[p*mr+r] = 0
+				d := s[p*4 : p*4+4 : p*4+4]
+				d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+			}
+		case h == 8 && mr == 8:
+			// Two passes of four rows: eight row slices at once
+			// would not stay in registers.
+			for half := 0; half < 8; half += 4 {
+				i := ir + half
+				r0 := a[i*lda : i*lda+kc]
+				r1 := a[(i+1)*lda : (i+1)*lda+kc]
+				r2 := a[(i+2)*lda : (i+2)*lda+kc]
+				r3 := a[(i+3)*lda : (i+3)*lda+kc]
+				for p := range kc {
+					d := s[p*8+half : p*8+half+4 : p*8+half+4]
+					d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+				}
+			}
+		default:
+			for r := range h {
+				row := a[(ir+r)*lda : (ir+r)*lda+kc]
+				for p, v := range row {
+					s[p*mr+r] = v
+				}
+			}
+			for r := h; r < mr; r++ {
+				for p := range kc {
+					s[p*mr+r] = 0
+				}
 			}
 		}
-	}
-}
-
-// packB copies kc rows of w < nr columns of B into dst with row stride nr,
-// zero-padded to nr columns.
-func packB(dst, b []float64, ldb, kc, w, nr int) {
-	for p := range kc {
-		d := dst[p*nr : p*nr+nr]
-		copy(d, b[p*ldb:p*ldb+w])
-		clear(d[w:])
 	}
 }
 

@@ -4,7 +4,7 @@ package dgemm
 // locals: the Go compiler keeps most of them in registers, and it is the
 // same blocked algorithm as the assembly kernels, so the packing and edge
 // logic is tested by every build.
-func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, bp []float64, acc bool) {
+func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
 	const mr, nr = 4, 4
 	var c00, c01, c02, c03 float64
 	var c10, c11, c12, c13 float64
@@ -14,9 +14,8 @@ func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, bp []f
 	for p := range kc {
 		bq := b[p*ldb : p*ldb+nr : p*ldb+nr]
 		b0, b1, b2, b3 := bq[0], bq[1], bq[2], bq[3]
-		if bp != nil {
-			d := bp[p*nr : p*nr+nr : p*nr+nr]
-			d[0], d[1], d[2], d[3] = b0, b1, b2, b3
+		if p < cp.rows {
+			copy(cp.dst[p*nr:p*nr+nr], cp.src[p*cp.lds:p*cp.lds+nr])
 		}
 		aq := a[p*mr : p*mr+mr : p*mr+mr]
 		a0, a1, a2, a3 := aq[0], aq[1], aq[2], aq[3]

@@ -10,13 +10,16 @@ import "golang.org/x/sys/cpu"
 // corrupting memory.
 
 //go:noescape
-func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, bp *float64, acc int)
+func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
 
 //go:noescape
-func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, bp *float64, acc int)
+func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
 
 //go:noescape
 func peakAVX2(iters int, x float64)
+
+//go:noescape
+func copyStrip24(rows int, src *float64, lds int, dst0, dst1 *float64, ldd int)
 
 //go:noescape
 func peakAVX512(iters int, x float64)
@@ -30,30 +33,44 @@ var (
 
 func registerAsm() {
 	if haveAVX512 {
-		register("avx512", 8, 24, asmKernel(8, 24, kernelAVX512))
+		register("avx512", 8, 24, 1, asmKernel(8, 24, 1, kernelAVX512), copier(func(rows int, src []float64, lds int, dst []float64, kc int) {
+			// One sliver of 24: columns 12-23 of a row follow 0-11.
+			_ = src[(rows-1)*lds+23]
+			_ = dst[rows*24-1]
+			copyStrip24(rows, &src[0], lds, &dst[0], &dst[12], 24)
+		}))
 	}
 	if haveAVX2 {
-		register("avx2", 4, 12, asmKernel(4, 12, kernelAVX2))
+		register("avx2", 4, 12, 2, asmKernel(4, 12, 2, kernelAVX2), copier(func(rows int, src []float64, lds int, dst []float64, kc int) {
+			// Two slivers of 12, the second kc*12 after the first.
+			_ = src[(rows-1)*lds+23]
+			_ = dst[kc*12+rows*12-1]
+			copyStrip24(rows, &src[0], lds, &dst[0], &dst[kc*12], 12)
+		}))
 	}
 }
 
-func asmKernel(mr, nr int, k func(kc int, a, b *float64, ldb int, c *float64, ldc int, bp *float64, acc int)) microKernel {
-	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, bp []float64, acc bool) {
+func asmKernel(mr, nr, strip int, k func(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)) microKernel {
+	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
 		// Bounds: touching the last element of each operand panics here
 		// if the assembly would read or write outside it.
 		_ = a[kc*mr-1]
 		_ = b[(kc-1)*ldb+nr-1]
 		_ = c[(mr-1)*ldc+nr-1]
-		var bpp *float64
-		if bp != nil {
-			_ = bp[kc*nr-1]
-			bpp = &bp[0]
+		var srcp, dstp *float64
+		if cp.rows > 0 {
+			if cp.rows*strip > kc {
+				panic("dgemm: copy longer than the micro-kernel call")
+			}
+			_ = cp.src[(cp.rows-1)*cp.lds+strip*nr-1]
+			_ = cp.dst[(strip-1)*cp.stride+cp.rows*nr-1]
+			srcp, dstp = &cp.src[0], &cp.dst[0]
 		}
 		flag := 0
 		if acc {
 			flag = 1
 		}
-		k(kc, &a[0], &b[0], ldb, &c[0], ldc, bpp, flag)
+		k(kc, &a[0], &b[0], ldb, &c[0], ldc, flag, srcp, cp.lds, dstp, cp.stride, cp.rows)
 	}
 }
 

@@ -37,14 +37,26 @@
 	VMOVUPD r1, 32(base);         \
 	VMOVUPD r2, 64(base)
 
-// PF_ROWS is how many rows of B ahead the kernel prefetches: B is read
-// straight from the row-major matrix, one row (96 bytes) per step and the
-// rows ldb*8 bytes apart, often a page apart, where the hardware prefetchers
-// do not follow.
-#define PF_ROWS 8
+// PF_ROWS is how many rows ahead the kernel prefetches B where it reads it
+// straight from the row-major matrix: rows ld*8 bytes apart, often a page
+// apart, where the hardware prefetchers do not follow. With ld a power of
+// two (n = 512, 1024) every row maps to the same L1 sets, 8 ways: prefetch
+// further than about 8 rows and the lines evict each other before use.
+#define PF_ROWS 6
+#define PF_B PREFETCHT0
+#define PF_FAR_ROWS 6
+#define PF_FAR PREFETCHT0 (R11)(R15*1); PREFETCHT0 64(R11)(R15*1); PREFETCHT0 128(R11)(R15*1); PREFETCHT0 184(R11)(R15*1)
 
-// func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, bp *float64, acc int)
-TEXT ·kernelAVX2(SB), NOSPLIT, $0-64
+// func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+//
+// C (+)= A x B over kc steps (see microKernel), and copy ncopy rows of a
+// 24-column strip of B (two slivers) from src (rows lds apart) to dst:
+// columns 0-11 of row r to dst[r*12:], columns 12-23 to
+// dst[dstStride+r*12:]. One row of the strip (192 bytes, three whole cache
+// lines when B's rows are 64-byte aligned) is copied every two steps, so
+// 2*ncopy <= kc; the copy's loads feed no FMA and stay off the critical
+// path.
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), SI
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -53,10 +65,14 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-64
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
 	SHLQ $3, DX
-	MOVQ bp+48(FP), DI
+	MOVQ src+56(FP), R11
+	MOVQ lds+64(FP), R12
+	SHLQ $3, R12
+	MOVQ dst+72(FP), DI
+	MOVQ dstStride+80(FP), R13
+	SHLQ $3, R13
+	MOVQ ncopy+88(FP), R14
 	LEAQ (DX)(DX*2), R10 // 3 rows of C
-	MOVQ R8, R9
-	SHLQ $3, R9          // PF_ROWS rows of B
 
 	// The C tile is needed only at the end: start fetching it now.
 	PREFETCHT0 (CX)
@@ -81,51 +97,98 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-64
 	VXORPD Y10, Y10, Y10
 	VXORPD Y11, Y11, Y11
 
-	TESTQ SI, SI
-	JLE   avx2_store
-	TESTQ DI, DI
-	JNE   avx2_pack
+	TESTQ R14, R14
+	JLE   avx2_steps
+	MOVQ  R12, R9
+	IMULQ $PF_ROWS, R9
+	MOVQ  R12, R15
+	IMULQ $PF_FAR_ROWS, R15
 
-avx2_loop:
-	PREFETCHT0 (BX)(R9*1)
-	PREFETCHT0 88(BX)(R9*1)
+avx2_copy_loop:
+	// Two steps, and one row of the strip. Y12-Y14 are free again once
+	// a step's FMAs have read them.
+	PF_B (R11)(R9*1)
+	PF_B 64(R11)(R9*1)
+	PF_B 128(R11)(R9*1)
+	PF_B 184(R11)(R9*1)
+	PF_FAR
 	STEP_4X12
-	ADDQ $32, AX
-	ADDQ R8, BX
-	DECQ SI
-	JNE  avx2_loop
-	JMP  avx2_store
-
-avx2_pack:
-	// Same, and copy the sliver of B to bp (12 doubles a row).
-	PREFETCHT0 (BX)(R9*1)
-	PREFETCHT0 88(BX)(R9*1)
-	STEP_4X12
+	VMOVUPD (R11), Y12
+	VMOVUPD 32(R11), Y13
+	VMOVUPD 64(R11), Y14
 	VMOVUPD Y12, (DI)
 	VMOVUPD Y13, 32(DI)
 	VMOVUPD Y14, 64(DI)
-	ADDQ $96, DI
+	ADDQ    $32, AX
+	ADDQ    R8, BX
+	STEP_4X12
+	VMOVUPD 96(R11), Y12
+	VMOVUPD 128(R11), Y13
+	VMOVUPD 160(R11), Y14
+	VMOVUPD Y12, (DI)(R13*1)
+	VMOVUPD Y13, 32(DI)(R13*1)
+	VMOVUPD Y14, 64(DI)(R13*1)
+	ADDQ    $32, AX
+	ADDQ    R8, BX
+	ADDQ    R12, R11
+	ADDQ    $96, DI
+	SUBQ    $2, SI
+	DECQ    R14
+	JNE     avx2_copy_loop
+
+avx2_steps:
+	// The remaining SI steps, without copying.
+	TESTQ SI, SI
+	JLE   avx2_store
+	CMPQ  R8, $96
+	JEQ   avx2_packed
+
+	// B read straight from a row-major matrix: prefetch it.
+	MOVQ  R8, R9
+	IMULQ $PF_ROWS, R9
+
+avx2_direct:
+	PF_B (BX)(R9*1)
+	PF_B 88(BX)(R9*1)
+	STEP_4X12
 	ADDQ $32, AX
 	ADDQ R8, BX
 	DECQ SI
-	JNE  avx2_pack
+	JNE  avx2_direct
+	JMP  avx2_store
+
+avx2_packed:
+	// B is a packed sliver (12 doubles a row, contiguous): the hardware
+	// prefetchers follow it. Two steps a turn.
+	CMPQ SI, $2
+	JLT  avx2_packed_tail
+	STEP_4X12
+	ADDQ $32, AX
+	ADDQ $96, BX
+	STEP_4X12
+	ADDQ $32, AX
+	ADDQ $96, BX
+	SUBQ $2, SI
+	JMP  avx2_packed
+
+avx2_packed_tail:
+	TESTQ SI, SI
+	JEQ   avx2_store
+	STEP_4X12
 
 avx2_store:
-	MOVQ  acc+56(FP), R11
-	TESTQ R11, R11
-	JEQ   avx2_write
 	LEAQ  (CX)(DX*1), R12
 	LEAQ  (CX)(DX*2), R13
 	LEAQ  (CX)(R10*1), R14
+	MOVQ  acc+48(FP), R11
+	TESTQ R11, R11
+	JEQ   avx2_write
 	ADD_ROW(CX, Y0, Y1, Y2)
 	ADD_ROW(R12, Y3, Y4, Y5)
 	ADD_ROW(R13, Y6, Y7, Y8)
 	ADD_ROW(R14, Y9, Y10, Y11)
 
 avx2_write:
-	LEAQ (CX)(DX*1), R12
-	LEAQ (CX)(DX*2), R13
-	LEAQ (CX)(R10*1), R14
 	STORE_ROW(CX, Y0, Y1, Y2)
 	STORE_ROW(R12, Y3, Y4, Y5)
 	STORE_ROW(R13, Y6, Y7, Y8)
@@ -222,8 +285,12 @@ peak2_done:
 	PREFETCHT0 128(base); \
 	PREFETCHT0 184(base)
 
-// func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, bp *float64, acc int)
-TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
+// func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+//
+// As kernelAVX2, for 8 x 24 tiles. The strip it copies is one sliver, 24
+// columns (192 bytes, three whole lines a row), one row a step, so
+// ncopy <= kc; dstStride is unused.
+TEXT ·kernelAVX512(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), SI
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -232,11 +299,12 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
 	MOVQ c+32(FP), CX
 	MOVQ ldc+40(FP), DX
 	SHLQ $3, DX
-	MOVQ bp+48(FP), DI
+	MOVQ src+56(FP), R13
+	MOVQ lds+64(FP), R14
+	SHLQ $3, R14
+	MOVQ dst+72(FP), DI
 	LEAQ (DX)(DX*2), R10 // 3 rows of C
 	LEAQ (CX)(DX*4), R11 // row 4 of C
-	MOVQ R8, R9
-	SHLQ $3, R9          // PF_ROWS rows of B
 
 	PF_C_ROW(CX)
 	LEAQ (CX)(DX*1), R12
@@ -278,40 +346,62 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-64
 	VPXORQ Z22, Z22, Z22
 	VPXORQ Z23, Z23, Z23
 
-	TESTQ SI, SI
-	JLE   avx512_store
-	TESTQ DI, DI
-	JNE   avx512_pack
+	MOVQ  ncopy+88(FP), R12
+	TESTQ R12, R12
+	JLE   avx512_steps
+	MOVQ  R14, R9
+	IMULQ $PF_ROWS, R9
 
-avx512_loop:
-	PREFETCHT0 (BX)(R9*1)
-	PREFETCHT0 64(BX)(R9*1)
-	PREFETCHT0 128(BX)(R9*1)
-	PREFETCHT0 184(BX)(R9*1)
+avx512_copy_loop:
+	PF_B (R13)(R9*1)
+	PF_B 64(R13)(R9*1)
+	PF_B 128(R13)(R9*1)
+	PF_B 184(R13)(R9*1)
 	STEP_8X24
-	ADDQ $64, AX
-	ADDQ R8, BX
-	DECQ SI
-	JNE  avx512_loop
-	JMP  avx512_store
-
-avx512_pack:
-	PREFETCHT0 (BX)(R9*1)
-	PREFETCHT0 64(BX)(R9*1)
-	PREFETCHT0 128(BX)(R9*1)
-	PREFETCHT0 184(BX)(R9*1)
-	STEP_8X24
+	VMOVUPD (R13), Z24
+	VMOVUPD 64(R13), Z25
+	VMOVUPD 128(R13), Z26
 	VMOVUPD Z24, (DI)
 	VMOVUPD Z25, 64(DI)
 	VMOVUPD Z26, 128(DI)
-	ADDQ $192, DI
+	ADDQ    $64, AX
+	ADDQ    R8, BX
+	ADDQ    R14, R13
+	ADDQ    $192, DI
+	DECQ    SI
+	DECQ    R12
+	JNE     avx512_copy_loop
+
+avx512_steps:
+	TESTQ SI, SI
+	JLE   avx512_store
+	CMPQ  R8, $192
+	JEQ   avx512_packed
+
+	MOVQ  R8, R9
+	IMULQ $PF_ROWS, R9
+
+avx512_direct:
+	PF_B (BX)(R9*1)
+	PF_B 64(BX)(R9*1)
+	PF_B 128(BX)(R9*1)
+	PF_B 184(BX)(R9*1)
+	STEP_8X24
 	ADDQ $64, AX
 	ADDQ R8, BX
 	DECQ SI
-	JNE  avx512_pack
+	JNE  avx512_direct
+	JMP  avx512_store
+
+avx512_packed:
+	STEP_8X24
+	ADDQ $64, AX
+	ADDQ $192, BX
+	DECQ SI
+	JNE  avx512_packed
 
 avx512_store:
-	MOVQ  acc+56(FP), R13
+	MOVQ  acc+48(FP), R13
 	TESTQ R13, R13
 	JEQ   avx512_write
 	ADD_ROW_Z(CX, Z0, Z1, Z2)
@@ -411,5 +501,50 @@ peak512_loop:
 	JNE         peak512_loop
 
 peak512_done:
+	VZEROUPPER
+	RET
+
+// func copyStrip24(rows int, src *float64, lds int, dst0, dst1 *float64, ldd int)
+//
+// Copies rows x 24 doubles: row r of src (src + r*lds) goes to
+// dst0 + r*ldd (columns 0-11) and dst1 + r*ldd (columns 12-23). AVX only.
+TEXT ·copyStrip24(SB), NOSPLIT, $0-48
+	MOVQ rows+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R8
+	SHLQ $3, R8
+	MOVQ dst0+24(FP), DI
+	MOVQ dst1+32(FP), DX
+	MOVQ ldd+40(FP), R9
+	SHLQ $3, R9
+	MOVQ R8, R10
+	IMULQ $PF_ROWS, R10
+	TESTQ CX, CX
+	JLE  copy24_done
+
+copy24_loop:
+	PF_B (SI)(R10*1)
+	PF_B 64(SI)(R10*1)
+	PF_B 128(SI)(R10*1)
+	PF_B 184(SI)(R10*1)
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VMOVUPD 128(SI), Y4
+	VMOVUPD 160(SI), Y5
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, (DX)
+	VMOVUPD Y4, 32(DX)
+	VMOVUPD Y5, 64(DX)
+	ADDQ R8, SI
+	ADDQ R9, DI
+	ADDQ R9, DX
+	DECQ CX
+	JNE  copy24_loop
+
+copy24_done:
 	VZEROUPPER
 	RET
