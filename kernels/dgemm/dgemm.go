@@ -22,15 +22,27 @@
 // Packing B (copying a kc x nc panel into nr-column slivers) is what lets
 // BLIS read B contiguously, but it costs one pass over B per call, and a
 // caller that computes C in bands of rows calls Gemm once per band: with 64
-// bands of an n = 512 product, each band is 8 rows and packing B would copy
-// 2 MiB to use it for 8 rows. So B is never packed in a separate pass: the
-// micro-kernel reads a sliver of B straight from the row-major matrix (nr
-// consecutive doubles of each row, the rows ldb apart, prefetched a few rows
-// ahead) and, while it does, writes the sliver into a small contiguous
-// buffer that the micro-kernel calls for the band's other mr-row slivers
-// read instead: the sliver is loaded from memory once per MC block of rows
-// and packed for free. Only slivers narrower than nr (the right edge of C)
-// are packed by Go, zero-padded.
+// bands of an n = 512 product, each band is 8 rows, and a separate pass
+// would copy all of B (2 MiB) to use it for 8 rows. So B is never packed in
+// a pass of its own. It goes through two small strip buffers, a strip being
+// kc rows of 24 columns (two avx2 slivers, one avx512 sliver; 192 bytes a
+// row, three whole cache lines): while the micro-kernel works through the
+// strip in one buffer, its calls for the block's first mr rows copy the next
+// strip from the row-major matrix into the other, one row every step or
+// two. The copy's loads feed no FMA, so they wait off the critical path.
+// Reading slivers straight from B instead was slower: with a power-of-two
+// leading dimension (n = 512, 1024) all of a sliver's rows fall in the same
+// few L1 sets, so prefetched lines evict each other, and adjacent 12-column
+// slivers fetch the lines they share twice.
+//
+// # Bands of few rows
+//
+// However B is read, a band of h rows uses each element of B for 2h FLOPs:
+// with h = 8 (n = 512 in 64 chunks) that is 2 MiB of B per 4.2 MFLOP, and
+// at this host's one-core L3 bandwidth (about 37 GB/s) streaming it takes
+// about half as long as the FMAs do. A band therefore runs well below a
+// whole-matrix call unless the stream hides completely behind the FMAs,
+// which it does not quite; OpenBLAS's dgemm shows the same drop.
 package dgemm
 
 import (
