@@ -27,6 +27,24 @@
 	FMA_ROW(16, Y6, Y7, Y8);          \
 	FMA_ROW(24, Y9, Y10, Y11)
 
+// STEP_4X12_AT is STEP_4X12 at an offset into A and B, for unrolling.
+#define FMA_ROW_AT(off, r0, r1, r2) \
+	VBROADCASTSD off(AX), Y15;        \
+	VFMADD231PD  Y12, Y15, r0;        \
+	VFMADD231PD  Y13, Y15, r1;        \
+	VFMADD231PD  Y14, Y15, r2
+
+#define STEP_4X12_AT(aoff, boff) \
+	VMOVUPD boff(BX), Y12;          \
+	VMOVUPD boff+32(BX), Y13;       \
+	VMOVUPD boff+64(BX), Y14;       \
+	FMA_ROW_AT(aoff, Y0, Y1, Y2);   \
+	FMA_ROW_AT(aoff+8, Y3, Y4, Y5); \
+	FMA_ROW_AT(aoff+16, Y6, Y7, Y8); \
+	FMA_ROW_AT(aoff+24, Y9, Y10, Y11)
+
+#define PF_A 256
+
 #define ADD_ROW(base, r0, r1, r2) \
 	VADDPD (base), r0, r0;      \
 	VADDPD 32(base), r1, r1;    \
@@ -159,22 +177,28 @@ avx2_direct:
 
 avx2_packed:
 	// B is a packed sliver (12 doubles a row, contiguous): the hardware
-	// prefetchers follow it. Two steps a turn.
-	CMPQ SI, $2
+	// prefetchers follow it. Four steps a turn, A prefetched 8 steps ahead.
+	CMPQ SI, $4
 	JLT  avx2_packed_tail
-	STEP_4X12
-	ADDQ $32, AX
-	ADDQ $96, BX
-	STEP_4X12
-	ADDQ $32, AX
-	ADDQ $96, BX
-	SUBQ $2, SI
+	PREFETCHT0 PF_A(AX)
+	STEP_4X12_AT(0, 0)
+	STEP_4X12_AT(32, 96)
+	PREFETCHT0 PF_A+64(AX)
+	STEP_4X12_AT(64, 192)
+	STEP_4X12_AT(96, 288)
+	ADDQ $128, AX
+	ADDQ $384, BX
+	SUBQ $4, SI
 	JMP  avx2_packed
 
 avx2_packed_tail:
 	TESTQ SI, SI
 	JEQ   avx2_store
 	STEP_4X12
+	ADDQ  $32, AX
+	ADDQ  $96, BX
+	DECQ  SI
+	JMP   avx2_packed_tail
 
 avx2_store:
 	LEAQ  (CX)(DX*1), R12
