@@ -60,10 +60,12 @@ import (
 //	C[r][j] = sum_p A[r][p] B[p][j]          if !acc
 //	C[r][j] += sum_p A[r][p] B[p][j]         if acc
 //
-// C[r][j] is c[r*ldc+j]. On the way it does cp, part of packing the next
-// strip of B. The caller guarantees that every element named is inside its
-// slice; kc >= 1.
-type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob)
+// C[r][j] is c[r*ldc+j]. It does so for ntiles >= 1 tiles one below the
+// other: tile t uses a[t*mr*kc:] and c[t*mr*ldc:] and the same B. On the
+// way, during the first tile, it does cp, part of packing the next strip of
+// B. The caller guarantees that every element named is inside its slice;
+// kc >= 1.
+type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int)
 
 // copyJob asks a micro-kernel call to copy rows of a strip of B, the
 // strip slivers of nr columns side by side, from row-major src to packed
@@ -304,7 +306,12 @@ func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c 
 				j := cur.jc + js + q*nr
 				w := min(nr, cur.nc-js-q*nr)
 				bq := strip[q*cur.kc*nr:]
-				for ir := 0; ir < cur.mc; ir += mr {
+				// The full tiles in one call, then the partial one.
+				full := cur.mc / mr
+				if w < nr {
+					full = 0
+				}
+				for ir := 0; ir < cur.mc; {
 					var job copyJob
 					if ir == 0 {
 						if rows := min(cur.kc/S, inside-copied); rows > 0 {
@@ -312,15 +319,16 @@ func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c 
 							copied += rows
 						}
 					}
-					h := min(mr, cur.mc-ir)
 					ap := ws.a[ir*cur.kc:]
 					ct := c[(cur.ic+ir)*ldc+j:]
-					if h == mr && w == nr {
-						im.kernel(cur.kc, ap, bq, nr, ct, ldc, acc, job)
-					} else {
-						im.kernel(cur.kc, ap, bq, nr, ws.tile, nr, false, job)
-						addTile(ct, ldc, ws.tile, nr, h, w, acc)
+					if ir == 0 && full > 0 {
+						im.kernel(cur.kc, ap, bq, nr, ct, ldc, acc, job, full)
+						ir += full * mr
+						continue
 					}
+					im.kernel(cur.kc, ap, bq, nr, ws.tile, nr, false, job, 1)
+					addTile(ct, ldc, ws.tile, nr, min(mr, cur.mc-ir), w, acc)
+					ir += mr
 				}
 			}
 			if more && copied < nb.kc {

@@ -4,7 +4,14 @@ package dgemm
 // locals: the Go compiler keeps most of them in registers, and it is the
 // same blocked algorithm as the assembly kernels, so the packing and edge
 // logic is tested by every build.
-func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
+func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
+	for t := range ntiles {
+		tileGeneric(kc, a[t*4*kc:], b, ldb, c[t*4*ldc:], ldc, acc, cp)
+		cp = copyJob{}
+	}
+}
+
+func tileGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
 	const mr, nr = 4, 4
 	var c00, c01, c02, c03 float64
 	var c10, c11, c12, c13 float64

@@ -5,12 +5,10 @@ package dgemm
 import "golang.org/x/sys/cpu"
 
 // The assembly micro-kernels; see kernel_amd64.s and microKernel. acc is 0
-// or 1. The Go wrappers below check that every element the kernel touches
-// lies inside the slices, so a mistake in the blocking panics instead of
-// corrupting memory.
+// or 1.
 
 //go:noescape
-func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int, ntiles int)
 
 //go:noescape
 func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
@@ -33,45 +31,57 @@ var (
 
 func registerAsm() {
 	if haveAVX512 {
-		register("avx512", 8, 24, 1, asmKernel(8, 24, 1, kernelAVX512), copier(func(rows int, src []float64, lds int, dst []float64, kc int) {
+		register("avx512", 8, 24, 1, func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
+			for t := range ntiles {
+				p := operands(8, 24, 1, kc, a[t*8*kc:], b, ldb, c[t*8*ldc:], ldc, acc, cp, 1)
+				kernelAVX512(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.stride, cp.rows)
+				cp = copyJob{}
+			}
+		}, func(rows int, src []float64, lds int, dst []float64, kc int) {
 			// One sliver of 24: columns 12-23 of a row follow 0-11.
 			_ = src[(rows-1)*lds+23]
 			_ = dst[rows*24-1]
 			copyStrip24(rows, &src[0], lds, &dst[0], &dst[12], 24)
-		}))
+		})
 	}
 	if haveAVX2 {
-		register("avx2", 4, 12, 2, asmKernel(4, 12, 2, kernelAVX2), copier(func(rows int, src []float64, lds int, dst []float64, kc int) {
+		register("avx2", 4, 12, 2, func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
+			p := operands(4, 12, 2, kc, a, b, ldb, c, ldc, acc, cp, ntiles)
+			kernelAVX2(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.stride, cp.rows, ntiles)
+		}, func(rows int, src []float64, lds int, dst []float64, kc int) {
 			// Two slivers of 12, the second kc*12 after the first.
 			_ = src[(rows-1)*lds+23]
 			_ = dst[kc*12+rows*12-1]
 			copyStrip24(rows, &src[0], lds, &dst[0], &dst[kc*12], 12)
-		}))
+		})
 	}
 }
 
-func asmKernel(mr, nr, strip int, k func(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)) microKernel {
-	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
-		// Bounds: touching the last element of each operand panics here
-		// if the assembly would read or write outside it.
-		_ = a[kc*mr-1]
-		_ = b[(kc-1)*ldb+nr-1]
-		_ = c[(mr-1)*ldc+nr-1]
-		var srcp, dstp *float64
-		if cp.rows > 0 {
-			if cp.rows*strip > kc {
-				panic("dgemm: copy longer than the micro-kernel call")
-			}
-			_ = cp.src[(cp.rows-1)*cp.lds+strip*nr-1]
-			_ = cp.dst[(strip-1)*cp.stride+cp.rows*nr-1]
-			srcp, dstp = &cp.src[0], &cp.dst[0]
+type asmOperands struct {
+	a, b, c, src, dst *float64
+	acc               int
+}
+
+// operands checks that every element an assembly micro-kernel call will
+// touch lies inside its slice, so that a mistake in the blocking panics
+// here instead of corrupting memory, and returns the pointers.
+func operands(mr, nr, strip, kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) asmOperands {
+	_ = a[ntiles*kc*mr-1]
+	_ = b[(kc-1)*ldb+nr-1]
+	_ = c[(ntiles*mr-1)*ldc+nr-1]
+	p := asmOperands{a: &a[0], b: &b[0], c: &c[0]}
+	if cp.rows > 0 {
+		if cp.rows*strip > kc {
+			panic("dgemm: copy longer than the micro-kernel call")
 		}
-		flag := 0
-		if acc {
-			flag = 1
-		}
-		k(kc, &a[0], &b[0], ldb, &c[0], ldc, flag, srcp, cp.lds, dstp, cp.stride, cp.rows)
+		_ = cp.src[(cp.rows-1)*cp.lds+strip*nr-1]
+		_ = cp.dst[(strip-1)*cp.stride+cp.rows*nr-1]
+		p.src, p.dst = &cp.src[0], &cp.dst[0]
 	}
+	if acc {
+		p.acc = 1
+	}
+	return p
 }
 
 // peak runs the FMA loop of the widest unit this CPU has.

@@ -62,10 +62,12 @@
 // further than about 8 rows and the lines evict each other before use.
 #define PF_ROWS 6
 #define PF_B PREFETCHT0
-#define PF_FAR_ROWS 6
-#define PF_FAR PREFETCHT0 (R11)(R15*1); PREFETCHT0 64(R11)(R15*1); PREFETCHT0 128(R11)(R15*1); PREFETCHT0 184(R11)(R15*1)
 
-// func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+// func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int, ntiles int)
+//
+// ntiles >= 1 tiles, one below the other: A's slivers follow each other
+// (kc*4 doubles each), C's tiles are 4 rows apart, all use the same B; the
+// copy is done during the first.
 //
 // C (+)= A x B over kc steps (see microKernel), and copy ncopy rows of a
 // 24-column strip of B (two slivers) from src (rows lds apart) to dst:
@@ -74,7 +76,7 @@
 // lines when B's rows are 64-byte aligned) is copied every two steps, so
 // 2*ncopy <= kc; the copy's loads feed no FMA and stay off the critical
 // path.
-TEXT ·kernelAVX2(SB), NOSPLIT, $0-96
+TEXT ·kernelAVX2(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -92,6 +94,7 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-96
 	MOVQ ncopy+88(FP), R14
 	LEAQ (DX)(DX*2), R10 // 3 rows of C
 
+avx2_tile:
 	// The C tile is needed only at the end: start fetching it now.
 	PREFETCHT0 (CX)
 	PREFETCHT0 88(CX)
@@ -119,8 +122,6 @@ TEXT ·kernelAVX2(SB), NOSPLIT, $0-96
 	JLE   avx2_steps
 	MOVQ  R12, R9
 	IMULQ $PF_ROWS, R9
-	MOVQ  R12, R15
-	IMULQ $PF_FAR_ROWS, R15
 
 avx2_copy_loop:
 	// Two steps, and one row of the strip. Y12-Y14 are free again once
@@ -129,7 +130,6 @@ avx2_copy_loop:
 	PF_B 64(R11)(R9*1)
 	PF_B 128(R11)(R9*1)
 	PF_B 184(R11)(R9*1)
-	PF_FAR
 	STEP_4X12
 	VMOVUPD (R11), Y12
 	VMOVUPD 32(R11), Y13
@@ -217,6 +217,17 @@ avx2_write:
 	STORE_ROW(R12, Y3, Y4, Y5)
 	STORE_ROW(R13, Y6, Y7, Y8)
 	STORE_ROW(R14, Y9, Y10, Y11)
+
+	// Next tile: AX is already at its sliver of A.
+	DECQ ntiles+96(FP)
+	JLE  avx2_done
+	LEAQ (CX)(DX*4), CX
+	MOVQ b+16(FP), BX
+	MOVQ kc+0(FP), SI
+	XORQ R14, R14        // no copy
+	JMP  avx2_tile
+
+avx2_done:
 	VZEROUPPER
 	RET
 
@@ -310,6 +321,8 @@ peak2_done:
 	PREFETCHT0 184(base)
 
 // func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+//
+// One tile a call (Gemm's Go loop does the rest).
 //
 // As kernelAVX2, for 8 x 24 tiles. The strip it copies is one sliver, 24
 // columns (192 bytes, three whole lines a row), one row a step, so

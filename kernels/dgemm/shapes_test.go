@@ -12,15 +12,15 @@ import (
 // with the avx512 geometry (8 x 24, strips of one sliver) on CPUs that
 // cannot run the avx512 assembly, and with the avx2 one everywhere.
 func refKernel(mr, nr, strip int) microKernel {
-	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob) {
+	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
 		if cp.rows*strip > kc {
 			panic("copy longer than the call")
 		}
-		for r := range mr {
+		for r := range ntiles * mr {
 			for j := range nr {
 				var s float64
 				for p := range kc {
-					s += a[p*mr+r] * b[p*ldb+j]
+					s += a[(r/mr)*mr*kc+p*mr+r%mr] * b[p*ldb+j]
 				}
 				if acc {
 					c[r*ldc+j] += s
