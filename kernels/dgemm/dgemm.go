@@ -366,48 +366,39 @@ func (im *impl) packStrip(dst, b []float64, ldb, kc, from, w int) {
 	}
 }
 
+// transpose4, where the CPU has it, copies 4 rows x kc columns of A (kc a
+// multiple of 4) to dst, column p's four elements at dst[p*ldd:].
+var transpose4 func(kc int, a []float64, lda int, dst []float64, ldd int)
+
 // packA copies the mc x kc block of A at a into dst as mr-row slivers, each
-// kc columns of mr consecutive elements; rows past mc are zero. Full slivers
-// of 4 and 8 rows (the assembly kernels' MR) write dst sequentially.
+// kc columns of mr consecutive elements; rows past mc are zero. Full groups
+// of four rows go through transpose4 where there is one.
 func packA(dst, a []float64, lda, mc, kc, mr int) {
+	kc4 := kc &^ 3
 	for ir := 0; ir < mc; ir += mr {
 		s := dst[ir*kc : ir*kc+mr*kc]
 		h := min(mr, mc-ir)
-		switch {
-		case h == 4 && mr == 4:
-			r0 := a[ir*lda : ir*lda+kc]
-			r1 := a[(ir+1)*lda : (ir+1)*lda+kc]
-			r2 := a[(ir+2)*lda : (ir+2)*lda+kc]
-			r3 := a[(ir+3)*lda : (ir+3)*lda+kc]
+		r := 0
+		if transpose4 != nil && mr%4 == 0 && kc4 > 0 {
+			for ; r+4 <= h; r += 4 {
+				transpose4(kc4, a[(ir+r)*lda:], lda, s[r:], mr)
+				for i := range 4 {
+					row := a[(ir+r+i)*lda : (ir+r+i)*lda+kc]
+					for p := kc4; p < kc; p++ {
+						s[p*mr+r+i] = row[p]
+					}
+				}
+			}
+		}
+		for ; r < h; r++ {
+			row := a[(ir+r)*lda : (ir+r)*lda+kc]
+			for p, v := range row {
+				s[p*mr+r] = v
+			}
+		}
+		for ; r < mr; r++ {
 			for p := range kc {
-				d := s[p*4 : p*4+4 : p*4+4]
-				d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
-			}
-		case h == 8 && mr == 8:
-			// Two passes of four rows: eight row slices at once
-			// would not stay in registers.
-			for half := 0; half < 8; half += 4 {
-				i := ir + half
-				r0 := a[i*lda : i*lda+kc]
-				r1 := a[(i+1)*lda : (i+1)*lda+kc]
-				r2 := a[(i+2)*lda : (i+2)*lda+kc]
-				r3 := a[(i+3)*lda : (i+3)*lda+kc]
-				for p := range kc {
-					d := s[p*8+half : p*8+half+4 : p*8+half+4]
-					d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
-				}
-			}
-		default:
-			for r := range h {
-				row := a[(ir+r)*lda : (ir+r)*lda+kc]
-				for p, v := range row {
-					s[p*mr+r] = v
-				}
-			}
-			for r := h; r < mr; r++ {
-				for p := range kc {
-					s[p*mr+r] = 0
-				}
+				s[p*mr+r] = 0
 			}
 		}
 	}

@@ -20,6 +20,9 @@ func peakAVX2(iters int, x float64)
 func copyStrip24(rows int, src *float64, lds int, dst0, dst1 *float64, ldd int)
 
 //go:noescape
+func packA4(kc int, a *float64, lda int, dst *float64, ldd int)
+
+//go:noescape
 func peakAVX512(iters int, x float64)
 
 // haveAVX2 and haveAVX512 are what the CPU and OS allow: the flags are set
@@ -30,6 +33,13 @@ var (
 )
 
 func registerAsm() {
+	if haveAVX2 {
+		transpose4 = func(kc int, a []float64, lda int, dst []float64, ldd int) {
+			_ = a[3*lda+kc-1]
+			_ = dst[(kc-1)*ldd+3]
+			packA4(kc, &a[0], lda, &dst[0], ldd)
+		}
+	}
 	if haveAVX512 {
 		register("avx512", 8, 24, 1, func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
 			for t := range ntiles {

@@ -585,3 +585,47 @@ copy24_loop:
 copy24_done:
 	VZEROUPPER
 	RET
+
+// func packA4(kc int, a *float64, lda int, dst *float64, ldd int)
+//
+// Transposes 4 rows x kc columns of A (rows lda apart, kc a multiple of 4)
+// into dst: column p's four elements to dst + p*ldd, contiguous. Four
+// columns a turn, a 4x4 transpose in registers. AVX only.
+TEXT ·packA4(SB), NOSPLIT, $0-40
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $3, R8
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), R9
+	SHLQ $3, R9
+	LEAQ (R8)(R8*2), R10 // 3 rows of A
+	LEAQ (R9)(R9*2), R11 // 3 columns of dst
+	SHRQ $2, CX
+	JEQ  packa4_done
+
+packa4_loop:
+	VMOVUPD    (SI), Y0
+	VMOVUPD    (SI)(R8*1), Y1
+	VMOVUPD    (SI)(R8*2), Y2
+	VMOVUPD    (SI)(R10*1), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y5
+	VUNPCKLPD  Y3, Y2, Y6
+	VUNPCKHPD  Y3, Y2, Y7
+	VPERM2F128 $0x20, Y6, Y4, Y0
+	VPERM2F128 $0x20, Y7, Y5, Y1
+	VPERM2F128 $0x31, Y6, Y4, Y2
+	VPERM2F128 $0x31, Y7, Y5, Y3
+	VMOVUPD    Y0, (DI)
+	VMOVUPD    Y1, (DI)(R9*1)
+	VMOVUPD    Y2, (DI)(R9*2)
+	VMOVUPD    Y3, (DI)(R11*1)
+	ADDQ       $32, SI
+	LEAQ       (DI)(R9*4), DI
+	DECQ       CX
+	JNE        packa4_loop
+
+packa4_done:
+	VZEROUPPER
+	RET
