@@ -42,14 +42,16 @@ func TestMeasure(t *testing.T) {
 		flops := 2 * float64(n) * float64(n) * float64(n)
 		cells = append(cells,
 			&cell{name: fmt.Sprintf("n=%d/whole/%s", n, Kernel()), flops: flops, run: func() { Gemm(n, n, n, a, n, b, n, c, n) }},
-			&cell{name: fmt.Sprintf("n=%d/bands64/%s", n, Kernel()), flops: flops, run: func() {
-				for i := range benchChunks {
-					lo, hi := i*n/benchChunks, (i+1)*n/benchChunks
-					Gemm(hi-lo, n, n, a[lo*n:], n, b, n, c[lo*n:], n)
-				}
-			}},
 			&cell{name: fmt.Sprintf("n=%d/gonum-blocked", n), flops: flops, run: func() { gonumBlocked(n, a, b, c) }},
 		)
+		for _, chunks := range []int{benchChunks, 32, 16} {
+			cells = append(cells, &cell{name: fmt.Sprintf("n=%d/bands%d/%s", n, chunks, Kernel()), flops: flops, run: func() {
+				for i := range chunks {
+					lo, hi := i*n/chunks, (i+1)*n/chunks
+					Gemm(hi-lo, n, n, a[lo*n:], n, b, n, c[lo*n:], n)
+				}
+			}})
+		}
 	}
 	threadCPU := func() time.Duration {
 		var ts unix.Timespec
