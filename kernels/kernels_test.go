@@ -217,7 +217,8 @@ func goroutinesCreated() uint64 {
 }
 
 func TestMatmulChunksRunOnTheCallingGoroutine(t *testing.T) {
-	// The chunked product must never take gonum's parallel path, or the
+	// The chunked product must never go parallel by itself (as gonum's Dgemm,
+	// which matmul used before kernels/dgemm, did above 4 blocks), or the
 	// serial strategy would not be serial.
 	b := build(t, Params{Kernel: "matmul", Shape: "square", Size: 512, Chunks: 2, Seed: 1})
 	out := area(b.k.OutputBytes())
@@ -232,8 +233,8 @@ func TestMatmulChunksRunOnTheCallingGoroutine(t *testing.T) {
 		t.Errorf("two 256-row chunks started %d goroutines, want 0", n)
 	}
 
-	// Control: one whole-matrix Dgemm call does go parallel, so the check
-	// above can fail.
+	// Control: one whole-matrix gonum Dgemm call does go parallel, so the
+	// check above can fail.
 	a, bm, c, _ := b.k.(*matmul).views(b.in, out)
 	before = goroutinesCreated()
 	wholeGemm(512, a, bm, c)

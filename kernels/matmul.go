@@ -5,8 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
+	"github.com/corescale/corescale/kernels/dgemm"
 )
 
 func init() {
@@ -22,15 +21,6 @@ func init() {
 		build: newMatmul,
 	})
 }
-
-// gemmBlock is the edge of the blocks each chunk hands to gonum's Dgemm. Dgemm
-// runs on the calling goroutine only while
-// ceil(m/64) * ceil(n/64) < 4 (blas/gonum: blockSize 64, minParBlock 4); above
-// that it starts a goroutine per 64 x 64 block of C, whatever the caller
-// intended. Calls of at most gemmBlock x gemmBlock x gemmBlock stay serial and
-// follow the order of Dgemm's own blocked loop, so a chunked product costs
-// what one whole-matrix call costs.
-const gemmBlock = 64
 
 // matmul computes C = A x B. Input: A then B, n x n row-major float64 each;
 // output: C. Chunk i computes a band of rows of C.
@@ -104,26 +94,21 @@ func (m *matmul) Bind(in, out []byte) (func(chunk int), error) {
 	}, nil
 }
 
-// gemmRows computes rows [lo, hi) of C = A x B, in blocks small enough that
-// gonum's Dgemm never goes parallel.
+// gemmRows computes rows [lo, hi) of C = A x B with one call of
+// kernels/dgemm, which runs on the calling goroutine only. A band reads all
+// of B to use each element for 2*(hi-lo) FLOPs, so thin bands are bound by
+// the memory system, not the FMAs: with DefaultChunks, n = 512 gives 8-row
+// bands that run at about 60% of a whole-matrix call (kernels/dgemm's
+// TestMeasure times bands of 64, 32 and 16 chunks side by side).
 func gemmRows(n, lo, hi int, a, b, c []float64) {
-	var impl gonum.Implementation
-	clear(c[lo*n : hi*n])
-	for i := lo; i < hi; i += gemmBlock {
-		mi := min(gemmBlock, hi-i)
-		for j := 0; j < n; j += gemmBlock {
-			nj := min(gemmBlock, n-j)
-			for k := 0; k < n; k += gemmBlock {
-				nk := min(gemmBlock, n-k)
-				impl.Dgemm(blas.NoTrans, blas.NoTrans, mi, nj, nk,
-					1, a[i*n+k:], n, b[k*n+j:], n, 1, c[i*n+j:], n)
-			}
-		}
+	if lo == hi {
+		return
 	}
+	dgemm.Gemm(hi-lo, n, n, a[lo*n:], n, b, n, c[lo*n:], n)
 }
 
 // Reference is the textbook triple loop (i, k, j order so that the inner loop
-// is unit-stride), sharing no code with gonum.
+// is unit-stride), sharing no code with kernels/dgemm.
 func (m *matmul) Reference(in, want []byte) error {
 	a, b, c, err := m.views(in, want)
 	if err != nil {
@@ -147,8 +132,15 @@ func (m *matmul) Reference(in, want []byte) error {
 // two dot products of length n computed in different orders. Each computed
 // element satisfies |fl(c) - c| <= gamma(n) * sum_k |a_ik||b_kj| with
 // gamma(n) = n*u / (1 - n*u), u = 2^-53 (Higham, Accuracy and Stability of
-// Numerical Algorithms, eq. 3.5), whatever the summation order and whether
-// or not multiply-adds are fused. Bounding the sum by n*max|A|*max|B| gives
+// Numerical Algorithms, eq. 3.5), whatever the summation order. The bound
+// holds with fused multiply-adds too: its proof gives each product and each
+// addition a factor (1 + delta), |delta| <= u, n of them along any path of
+// the summation tree, and an FMA computes a*b + s with a single rounding, one
+// factor where the unfused pair has two, so a fused sum has at most as many
+// factors and gamma(n) still covers them. kernels/dgemm's micro-kernels fuse
+// every step (VFMADD231PD) and sum in blocks of KC; Reference rounds
+// products and sums separately, in order; both are within gamma(n) of the
+// exact product. Bounding the sum by n*max|A|*max|B| gives
 // |got - want| <= 2 * gamma(n) * n * max|A| * max|B|: loose, but a real bug
 // (a missing block, a wrong row) is off by O(1), many orders above it.
 func (m *matmul) Verify(in, want, got []byte) error {
