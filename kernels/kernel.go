@@ -82,6 +82,18 @@ type Info struct {
 	// hash and search. Weak scaling uses it to grow the work with the
 	// worker count.
 	WorkGrowth float64
+	// Chunks is the kernel's own default chunk count, where
+	// DefaultChunks does not suit it; 0 for DefaultChunks.
+	Chunks int
+}
+
+// DefaultChunks returns the chunk count the kernel runs unless told
+// otherwise.
+func (in Info) DefaultChunks() int {
+	if in.Chunks > 0 {
+		return in.Chunks
+	}
+	return DefaultChunks
 }
 
 // ScaledSize returns the size that does factor times the work of size,
@@ -135,7 +147,7 @@ func (in Info) NamedSize(size string) (int, error) {
 }
 
 // Defaults returns the parameters of the named kernel at the named size, with
-// its default shape, DefaultChunks and DefaultSeed.
+// its default shape, its default chunk count and DefaultSeed.
 func Defaults(kernel, size string) (Params, error) {
 	info, err := Lookup(kernel)
 	if err != nil {
@@ -145,7 +157,7 @@ func Defaults(kernel, size string) (Params, error) {
 	if err != nil {
 		return Params{}, err
 	}
-	return Params{Kernel: kernel, Shape: info.Shapes[0], Size: n, Chunks: DefaultChunks, Seed: DefaultSeed}, nil
+	return Params{Kernel: kernel, Shape: info.Shapes[0], Size: n, Chunks: info.DefaultChunks(), Seed: DefaultSeed}, nil
 }
 
 // New builds the kernel p describes. Every bad parameter is an error that

@@ -17,6 +17,11 @@ func init() {
 			SizeMeaning: "n: C = A x B for n x n float64 matrices",
 			Unit:        "FLOP",
 			WorkGrowth:  3,
+			// Bands of C: a band reads all of B, so thin bands are bound
+			// by moving B, not by the FMAs (see gemmRows). 16 bands of
+			// 32 rows at n = 512 run near a whole-matrix call, and still
+			// give 8 chunks per worker at 2 workers.
+			Chunks: 16,
 		},
 		build: newMatmul,
 	})
@@ -97,9 +102,10 @@ func (m *matmul) Bind(in, out []byte) (func(chunk int), error) {
 // gemmRows computes rows [lo, hi) of C = A x B with one call of
 // kernels/dgemm, which runs on the calling goroutine only. A band reads all
 // of B to use each element for 2*(hi-lo) FLOPs, so thin bands are bound by
-// the memory system, not the FMAs: with DefaultChunks, n = 512 gives 8-row
-// bands that run at about 60% of a whole-matrix call (kernels/dgemm's
-// TestMeasure times bands of 64, 32 and 16 chunks side by side).
+// the memory system, not the FMAs: with 64 chunks, n = 512 gives 8-row
+// bands that run at about 60% of a whole-matrix call, 16 chunks 32-row
+// bands near it (kernels/dgemm's TestMeasure times bands of 64, 32 and 16
+// chunks side by side); matmul's default is 16.
 func gemmRows(n, lo, hi int, a, b, c []float64) {
 	if lo == hi {
 		return

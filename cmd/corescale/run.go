@@ -44,7 +44,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	warmup := fs.Int("warmup", 1, "discarded rounds of each kernel configuration (at least 250ms of them)")
 	jobTimeout := fs.Duration("job-timeout", 0, "longest one run of a cell may take before the sweep fails naming what is stuck (0: max(10s, 20 x the cell's median), a minute for its first runs)")
 	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
-	chunks := fs.Int("chunks", kernels.DefaultChunks, "chunks per run")
+	chunks := fs.Int("chunks", 0, "chunks per run (0: each kernel's own default, 16 for matmul and 64 for the others)")
 	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
 	orderSeed := fs.Uint64("order-seed", 0, "seed of each round's random order of cells (0: a fresh one, written in the file)")
 	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
@@ -253,8 +253,8 @@ func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (
 	if len(sizes) == 0 {
 		return plan, usagef("-size is empty")
 	}
-	if chunks < 1 || chunks > kernels.MaxChunks {
-		return plan, usagef("-chunks %d: want 1 to %d", chunks, kernels.MaxChunks)
+	if chunks < 0 || chunks > kernels.MaxChunks {
+		return plan, usagef("-chunks %d: want 1 to %d, or 0 for each kernel's default", chunks, kernels.MaxChunks)
 	}
 	used := map[string]bool{}
 	for _, name := range names {
@@ -278,7 +278,11 @@ func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (
 				return plan, usageError{err}
 			}
 			for _, shape := range kernelShapes {
-				plan.Configs = append(plan.Configs, kernels.Params{Kernel: name, Shape: shape, Size: n, Chunks: chunks, Seed: seed})
+				c := chunks
+				if c == 0 {
+					c = info.DefaultChunks()
+				}
+				plan.Configs = append(plan.Configs, kernels.Params{Kernel: name, Shape: shape, Size: n, Chunks: c, Seed: seed})
 			}
 		}
 	}
@@ -344,7 +348,7 @@ func runConfig(plan runner.Plan, scaling, sizes string) (config, notes []resultf
 	}
 	config = []resultfile.Config{
 		{Key: resultfile.ConfigScaling, Value: scaling},
-		{Key: resultfile.ConfigChunks, Value: strconv.Itoa(plan.Configs[0].Chunks)},
+		{Key: resultfile.ConfigChunks, Value: chunkList(plan)},
 		{Key: resultfile.ConfigSeed, Value: strconv.FormatUint(plan.Configs[0].Seed, 10)},
 	}
 	notes = []resultfile.Config{
@@ -355,6 +359,19 @@ func runConfig(plan runner.Plan, scaling, sizes string) (config, notes []resultf
 		{Key: resultfile.NoteOrderSeed, Value: strconv.FormatUint(plan.OrderSeed, 10)},
 	}
 	return config, notes
+}
+
+// chunkList is the chunk count of each kernel in the plan: "hash=64
+// matmul=16".
+func chunkList(plan runner.Plan) string {
+	var items []string
+	for _, p := range plan.Configs {
+		if item := p.Kernel + "=" + strconv.Itoa(p.Chunks); !slices.Contains(items, item) {
+			items = append(items, item)
+		}
+	}
+	slices.Sort(items)
+	return strings.Join(items, " ")
 }
 
 // checkWritable fails early, before a long sweep, when the result file's

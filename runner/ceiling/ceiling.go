@@ -18,9 +18,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/kernels/dgemm"
 	"github.com/corescale/corescale/resultfile"
 )
 
@@ -117,7 +119,7 @@ func Ceilings(ctx context.Context, configs []kernels.Params) ([]Ceiling, error) 
 		return nil, err
 	}
 	if want["matmul"] {
-		cs = append(cs, matmulCeilings(cores)...)
+		cs = append(cs, matmulCeilings(ctx, cores)...)
 	}
 	if want["search"] {
 		cs = append(cs, searchCeilings(ctx, cores, searchSizes)...)
@@ -195,10 +197,55 @@ func parseOpensslSpeed(out []byte) (float64, error) {
 	return value, nil
 }
 
-// matmulCeilings derive the peak FP64 rate from the CPU's flags and clock.
-// Nothing is measured: it is the number no FP64 code can beat, and gonum's
-// kernels (SSE2) reach a fraction of it by design.
-func matmulCeilings(cores int) []Ceiling {
+// matmulCeilings measure the FP64 FMA peak (kernels/dgemm's PeakFMA: the
+// widest FMA unit the CPU has, independent accumulators enough to cover
+// the FMA latency) on one core and on every core at once, and derive the
+// peak from the CPU's flags and clock beside it.
+func matmulCeilings(ctx context.Context, cores int) []Ceiling {
+	cs := []Ceiling{fmaPeak(1), fmaPeak(cores)}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return append(cs, derivedPeak(cores)...)
+}
+
+// fmaPeak runs PeakFMA on cores goroutines, each locked to its thread, for
+// peakFor, in calls of about a millisecond (assembly cannot be preempted),
+// and sums their rates.
+func fmaPeak(cores int) Ceiling {
+	const peakFor = 200 * time.Millisecond
+	iters := 1 << 10
+	for start := time.Now(); time.Since(start) < time.Millisecond; iters *= 2 {
+		start = time.Now()
+		dgemm.PeakFMA(iters)
+	}
+	rates := make([]float64, cores)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range cores {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var flops float64
+			t0 := time.Now()
+			for time.Since(t0) < peakFor {
+				flops += dgemm.PeakFMA(iters)
+			}
+			rates[i] = flops / time.Since(t0).Seconds()
+		})
+	}
+	wg.Wait()
+	var sum float64
+	for _, r := range rates {
+		sum += r
+	}
+	return Ceiling{Kernel: "matmul", Source: "fma-peak", Cores: cores, Unit: "FLOP/s", Value: sum, Probe: time.Since(start),
+		Method: fmt.Sprintf("kernels/dgemm's FMA loop (%s, independent accumulators), one goroutine locked to its thread per core, %d at once", dgemm.PeakUnit(), cores)}
+}
+
+// derivedPeak derives the peak FP64 rate from the CPU's flags and clock:
+// the number the specification promises, beside the measured one.
+func derivedPeak(cores int) []Ceiling {
 	c := Ceiling{Kernel: "matmul", Source: "fp64-peak", Cores: 1, Unit: "FLOP/s", Derived: true}
 	cpuinfo, _ := os.ReadFile("/proc/cpuinfo")
 	ghz, clockFrom := cpuClock(cpuinfo)

@@ -84,7 +84,7 @@ func TestCeilingsAreResultLinesAfterTheSamples(t *testing.T) {
 			t.Errorf("%s = %v", c.Record().Name(), c.Value)
 		}
 	}
-	for _, want := range []string{"hash/openssl-sha256", "matmul/fp64-peak", "search/memory-latency", "search/memory-bandwidth", "search/memory-probe"} {
+	for _, want := range []string{"hash/openssl-sha256", "matmul/fma-peak", "matmul/fp64-peak", "search/memory-latency", "search/memory-bandwidth", "search/memory-probe"} {
 		if !seen[want] {
 			t.Errorf("no %s ceiling", want)
 		}
