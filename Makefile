@@ -9,7 +9,10 @@ CPUS     := $(shell seq -s, 1 $(NCPU))
 # the wall-clock deadline (golang/go#75804); a count has no deadline, so a
 # loaded machine only makes the run slower.
 FUZZTIME ?= 100000x
-# Extra flags for corescale run in make report, e.g. RUNFLAGS='-size small'.
+# Flags for corescale run in make report: three forks, so that the
+# intervals cover what differs between processes, and a budget that ends
+# the sweep within 5 minutes on 2 cores; add e.g. RUNFLAGS='-size small'.
+REPORTFLAGS ?= -forks 3 -budget 2s
 RUNFLAGS ?=
 # References measured beside the sweep in make report: native (openssl,
 # FP64 peak, memory probe), python (Python's multiprocessing.Pool on the
@@ -45,7 +48,7 @@ bench:
 # The full sweep, then its report: tables on the terminal, report.md and
 # charts under results/local/report/ (git ignores results/local/).
 report: build
-	@file=$$($(BIN) run -ref $(REF) $(RUNFLAGS)) && \
+	@file=$$($(BIN) run -ref $(REF) $(REPORTFLAGS) $(RUNFLAGS)) && \
 	  echo "result file: $$file" && \
 	  $(BIN) report "$$file"
 

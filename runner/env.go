@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/resultfile"
 )
 
@@ -127,7 +128,8 @@ func cgroupQuota() (float64, bool) {
 }
 
 // othersRunnable is the median over a few readings of /proc/stat's
-// procs_running, less this process's reading thread.
+// procs_running, less this process's own runnable threads (the reading
+// one among them).
 func othersRunnable() (int, bool) {
 	var counts []int
 	for i := range 5 {
@@ -139,14 +141,30 @@ func othersRunnable() (int, bool) {
 			return 0, false
 		}
 		if n, ok := procsRunning(b); ok {
-			counts = append(counts, n)
+			counts = append(counts, n-ownRunnable())
 		}
 	}
 	if len(counts) == 0 {
 		return 0, false
 	}
 	slices.Sort(counts)
-	return max(0, counts[len(counts)/2]-1), true
+	return max(0, counts[len(counts)/2]), true
+}
+
+// ownRunnable counts this process's threads that are runnable (state R).
+func ownRunnable() int {
+	tasks, _ := os.ReadDir("/proc/self/task")
+	n := 0
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		if st, err := procstat.Parse(b); err == nil && st.State == 'R' {
+			n++
+		}
+	}
+	return max(1, n)
 }
 
 // procsRunning reads the runnable tasks from /proc/stat.

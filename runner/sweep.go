@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,12 +33,15 @@ type Plan struct {
 	// sample of every cell per round); 0 means adaptive: add rounds until
 	// the 95% confidence interval of every cell's median is within
 	// +-Precision of it, or the configuration has spent Budget per cell,
-	// whichever comes first, and never fewer than MinAdaptive or more than
+	// whichever comes first, and never fewer than MinRounds or more than
 	// MaxAdaptive rounds. A configuration stops as a whole, so that all
 	// its cells are sampled over the same rounds.
 	Count     int
 	Precision float64
 	Budget    time.Duration
+	// MinRounds is the fewest rounds adaptive sampling takes (0:
+	// MinAdaptive). A fork of a sweep takes its share of them.
+	MinRounds int
 	// Warmup rounds of each kernel configuration are measured and verified
 	// but not kept; with any, they go on for at least minWarmup.
 	Warmup int
@@ -401,7 +405,7 @@ func (p Plan) stop(rounds int, spent time.Duration, active []*cellState, out *Ou
 	if p.Count > 0 {
 		return rounds >= p.Count
 	}
-	if rounds < MinAdaptive {
+	if rounds < cmp.Or(p.MinRounds, MinAdaptive) {
 		return false
 	}
 	var short []Convergence

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +21,8 @@ import (
 // runForks runs the sweep in n fresh processes of this binary, one after
 // the other (pyperf's worker processes, JMH's forks), each with its own
 // regions, pools and luck of memory placement, and merges what they wrote.
-// Each fork takes 1/n of the rounds (-count) or of the budget (adaptive);
+// Each fork takes 1/n of the rounds (-count), or of the budget and the
+// fewest rounds (adaptive: the merged rounds decide what converged);
 // its rounds are seeded apart. The parent measures nothing itself.
 //
 // The end of ctx (Ctrl-C reaches the forks directly, as a process group;
@@ -54,7 +56,8 @@ func runForks(ctx context.Context, args []string, plan runner.Plan, n int, pytho
 		if plan.Count > 0 {
 			child = append(child, "-count="+strconv.Itoa((plan.Count+n-1)/n))
 		} else {
-			child = append(child, "-budget="+(plan.Budget/time.Duration(n)).String())
+			minRounds := max(2, (cmp.Or(plan.MinRounds, runner.MinAdaptive)+n-1)/n)
+			child = append(child, "-budget="+(plan.Budget/time.Duration(n)).String(), "-min-rounds="+strconv.Itoa(minRounds))
 		}
 		fmt.Fprintf(stderr, "corescale: fork %d of %d\n", f+1, n)
 		cmd := exec.CommandContext(ctx, exe, child...)

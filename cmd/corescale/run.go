@@ -41,6 +41,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	count := fs.Int("count", 0, "samples per cell; 0 samples until the 95% CI of the median is within -precision, or -budget is spent")
 	precision := fs.Float64("precision", 0.02, "adaptive sampling: wanted half-width of the 95% CI, relative to the median")
 	budget := fs.Duration("budget", 3*time.Second, "adaptive sampling: time per cell before giving up on -precision")
+	minRounds := fs.Int("min-rounds", runner.MinAdaptive, "adaptive sampling: the fewest rounds of each kernel configuration (forks take their share)")
 	warmup := fs.Int("warmup", 1, "discarded rounds of each kernel configuration (at least 250ms of them)")
 	jobTimeout := fs.Duration("job-timeout", 0, "longest one run of a cell may take before the sweep fails naming what is stuck (0: max(10s, 20 x the cell's median), a minute for its first runs)")
 	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
@@ -106,6 +107,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("-precision %v: want a fraction between 0 and 1", *precision)
 	case *count == 0 && *budget <= 0:
 		return usagef("-budget %v: want a positive duration", *budget)
+	case *count == 0 && *minRounds < 1:
+		return usagef("-min-rounds %d: want 1 or more", *minRounds)
 	case *warmup < 0:
 		return usagef("-warmup %d is negative", *warmup)
 	case *jobTimeout < 0:
@@ -116,6 +119,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
 	plan.OrderSeed = *orderSeed
 	plan.JobTimeout = *jobTimeout
+	plan.MinRounds = *minRounds
 	if plan.OrderSeed == 0 {
 		plan.OrderSeed = rand.Uint64()
 	}
@@ -203,6 +207,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, c := range file.Unconverged {
+		if os.Getenv(envFork) != "" {
+			break // the parent judges the merged rounds
+		}
 		fmt.Fprintf(stderr, "corescale: %s stopped at %d samples with its 95%% CI at +-%.1f%% (asked +-%.1f%%)\n",
 			c.Cell.Name(), c.Samples, 100*c.HalfWidth, 100*plan.Precision)
 	}
