@@ -94,3 +94,21 @@ func TestFitsFlagParametersOutOfRangeOrAtABound(t *testing.T) {
 		t.Errorf("peak at %d predicted from 8 workers", far.Peak)
 	}
 }
+
+func TestRatesReadAsBenchstatPrintsThem(t *testing.T) {
+	// benchstat scales units with bytes in them by powers of 1024 and the
+	// others by powers of 1000; the report must print the same digits.
+	for _, tt := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{1.411e9, "B/s", "1.314Gi B/s"},
+		{2.7e10, "FLOP/s", "27.00G FLOP/s"},
+		{9.9e6, "queries/s", "9.900M queries/s"},
+	} {
+		if got := formatRate(tt.v, tt.unit); got != tt.want {
+			t.Errorf("formatRate(%g, %s) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+}

@@ -141,7 +141,7 @@ func Write(w io.Writer, f *File) error {
 		notes = append(slices.Clip(notes), Config{NoteInterrupted, "true"})
 	}
 	if f.Failed != "" {
-		notes = append(slices.Clip(notes), Config{NoteFailed, firstLine(f.Failed)})
+		notes = append(slices.Clip(notes), Config{NoteFailed, strings.SplitN(f.Failed, "\n", 2)[0]})
 	}
 	for _, n := range notes {
 		if err := writeNote(&buf, n.Key, n.Value); err != nil {
@@ -205,7 +205,7 @@ func Write(w io.Writer, f *File) error {
 		}
 	}
 	for _, s := range f.Skipped {
-		if err := writeNote(&buf, noteSkipped, "Benchmark"+s.Cell.Name()+": "+firstLine(s.Reason)); err != nil {
+		if err := writeNote(&buf, noteSkipped, "Benchmark"+s.Cell.Name()+": "+strings.SplitN(s.Reason, "\n", 2)[0]); err != nil {
 			return err
 		}
 	}
@@ -249,11 +249,6 @@ func writeNote(buf *bytes.Buffer, key, value string) error {
 	}
 	fmt.Fprintf(buf, "# %s: %s\n", key, value)
 	return nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // ErrNoResults is returned by Read for a file without benchmark lines.

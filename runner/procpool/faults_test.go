@@ -72,10 +72,18 @@ func memfds(t *testing.T) []string {
 // killed, stopped, crashed, or run chunks that panic or never return. Every
 // job must end within its bound in an outcome its fault allows, the next
 // plain job must succeed, and nothing may be left behind: no process, no
-// descriptor, no memory file. PROCPOOL_FAULT_SEED=N replays a run.
+// descriptor, no memory file. PROCPOOL_FAULT_SEED=N replays a run;
+// PROCPOOL_FAULT_TRIALS=N runs N trials instead of 60.
 func TestFaultsEndInAClearOutcomeAndThePoolHeals(t *testing.T) {
+	trials := 60
+	if s := os.Getenv("PROCPOOL_FAULT_TRIALS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("PROCPOOL_FAULT_TRIALS=%q: want a positive count", s)
+		}
+		trials = n
+	}
 	const (
-		trials   = 60
 		chunks   = 24                     // 200-1000 us each: 5-7 ms of work on 2-3 workers
 		deadline = 300 * time.Millisecond // the job's timeout: ends stops and loops
 		bound    = 5 * time.Second        // a job not over by then hangs
