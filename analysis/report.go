@@ -214,7 +214,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 		t.Rows = append(t.Rows, append(row, loss))
 		for _, p := range cv.Points {
 			for _, f := range p.Flags {
-				t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s at %d workers: %s.", cv.Name(), p.Workers, f))
+				t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s at %s: %s.", cv.Name(), plural(p.Workers, "worker"), f))
 			}
 		}
 		for _, f := range cv.Fits {

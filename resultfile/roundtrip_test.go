@@ -287,3 +287,26 @@ func TestPlainBenchstatComparesTwoRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestAnOldResultFileStillReports reads a committed result file written
+// before this package existed (run facts as configuration lines, busy
+// times, serial under two scheds): analysis must still report it.
+func TestAnOldResultFileStillReports(t *testing.T) {
+	path := "../results/old-format-20261126-175620-vm-7b463e7001f6.txt"
+	set, err := analysis.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Files[0].Config[resultfile.NoteCommit] != "7b463e7001f6" || len(set.Cells) == 0 {
+		t.Errorf("old file: commit %q, %d cells", set.Files[0].Config[resultfile.NoteCommit], len(set.Cells))
+	}
+	var text strings.Builder
+	if err := analysis.NewReport(set).WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Noise floor", "Hash/shape=uniform/size=64Mi", "serial/static"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the old file's report lacks %q", want)
+		}
+	}
+}
