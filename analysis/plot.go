@@ -76,10 +76,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 
 	colors := map[string]int{}
 	for i, sc := range ch.scalings {
-		for _, cv := range sc.Curves {
-			if cv.Strategy == resultfile.Serial {
-				continue // the baseline: 1 by definition
-			}
+		for _, cv := range sc.Curves { // the baseline is no curve: 1 by definition
 			key := cv.Strategy + "\x00" + ch.labels[i]
 			if _, ok := colors[key]; !ok {
 				colors[key] = len(colors)
