@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/internal/tail"
 )
@@ -258,6 +260,9 @@ func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error)
 	}
 	if workers < 0 || workers > MaxWorkers {
 		return nil, fmt.Errorf("procpool: workers %d: want 1 to %d", workers, MaxWorkers)
+	}
+	if err := checkLimits(workers); err != nil {
+		return nil, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -918,4 +923,33 @@ func (p *Pool) shutdown() {
 			close(p.down)
 		}()
 	})
+}
+
+// Descriptors the parent holds per worker: its stdin's write end, its
+// stdout's and stderr's read ends and its pidfd; one more worker's worth
+// is open while a worker starts (the child's ends, exec's error pipe),
+// and the pool's control block and doorbell are two more.
+const (
+	descriptorsPerWorker = 4
+	descriptorsToStart   = 2 + 2*descriptorsPerWorker
+)
+
+// checkLimits fails, before any worker starts, when the descriptor limit
+// cannot hold the pool: a pool that runs out of descriptors halfway
+// through starting would fail with a less clear error, late.
+func checkLimits(workers int) error {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return nil // nothing to check against
+	}
+	open := 0
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		open = len(fds)
+	}
+	need := open + descriptorsPerWorker*workers + descriptorsToStart
+	if lim.Cur != unix.RLIM_INFINITY && uint64(need) > lim.Cur {
+		return fmt.Errorf("procpool: %d workers need about %d open descriptors (%d open now, %d per worker), but the limit is %d: raise it (ulimit -n) or use fewer workers",
+			workers, need, open, descriptorsPerWorker, lim.Cur)
+	}
+	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/corescale/corescale/internal/procstat"
 )
 
@@ -155,5 +157,53 @@ func waitState(t *testing.T, pid int, state procstat.State) {
 			t.Fatalf("process %d: %+v, %v; want state %v", pid, st, err, state)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestAPoolAboveTheDescriptorLimitFailsBeforeStarting(t *testing.T) {
+	region, err := NewRegion(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	low := lim
+	low.Cur = 64
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+	before := children(t)
+	p, err := New(region, 32)
+	if err == nil {
+		p.Terminate()
+		t.Fatal("a pool of 32 workers under a limit of 64 descriptors started")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "32 workers need about") || !strings.Contains(msg, "the limit is 64") || strings.Contains(msg, "\n") {
+		t.Errorf("error %q: want one line naming the workers, the descriptors and the limit", msg)
+	}
+	if after := children(t); len(after) != len(before) {
+		t.Errorf("%d child processes after the refusal, %d before: it started workers", len(after), len(before))
+	}
+	// A limit just as large as the estimate for 8 workers is enough: the
+	// estimate is not below what the pool really holds.
+	fds, _ := os.ReadDir("/proc/self/fd")
+	low.Cur = uint64(len(fds) + descriptorsPerWorker*8 + descriptorsToStart)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	p, err = New(region, 8)
+	if err != nil {
+		t.Fatalf("8 workers under a limit of %d, the estimate: %v", low.Cur, err)
+	}
+	if _, err := p.Run(context.Background(), Job{}); err != nil {
+		t.Error(err)
+	}
+	p.Close()
+	if err := p.Wait(); err != nil {
+		t.Error(err)
 	}
 }
