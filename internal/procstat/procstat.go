@@ -1,5 +1,6 @@
-// Package procstat reads a process's state from /proc/<pid>/stat: whether
-// it is running, sleeping, stopped (SIGSTOP), a zombie, and its parent.
+// Package procstat reads a process's state from /proc/<pid>/stat and its
+// threads' stat files: whether it is running, sleeping, stopped (SIGSTOP),
+// a zombie, and its parent.
 // It imports only the standard library.
 package procstat
 
@@ -83,12 +84,48 @@ func Parse(b []byte) (Stat, error) {
 	return Stat{Pid: pid, Comm: string(b[open+1 : end]), State: State(fields[0][0]), PPid: ppid}, nil
 }
 
-// Read reads and parses /proc/<pid>/stat. A process that is gone (or was
-// reaped) gives an error that matches os.ErrNotExist.
+// Read reads and parses /proc/<pid>/stat, the line of the process's main
+// thread, and gives the process the state of its busiest thread: running
+// if any thread runs, else uninterruptible if any is, else the main
+// thread's. A Go program's main thread often sleeps in the scheduler
+// while another thread spins, so the main thread's letter alone would
+// call a busy process asleep. A process that is gone (or was reaped)
+// gives an error that matches os.ErrNotExist.
 func Read(pid int) (Stat, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	dir := "/proc/" + strconv.Itoa(pid)
+	b, err := os.ReadFile(dir + "/stat")
 	if err != nil {
 		return Stat{}, fmt.Errorf("procstat: %w", err)
 	}
-	return Parse(b)
+	st, err := Parse(b)
+	if err != nil || st.State == 'R' {
+		return st, err
+	}
+	// A thread may end between the listing and the read: skip it.
+	tasks, _ := os.ReadDir(dir + "/task")
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + "/task/" + task.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		if t, err := Parse(b); err == nil && busier(t.State, st.State) {
+			st.State = t.State
+		}
+	}
+	return st, nil
+}
+
+// busier reports whether a thread in state a makes the process busier
+// than state b does.
+func busier(a, b State) bool {
+	rank := func(s State) int {
+		switch s {
+		case 'R':
+			return 2
+		case 'D':
+			return 1
+		}
+		return 0
+	}
+	return rank(a) > rank(b)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -75,10 +77,9 @@ func TestReadSeesAStoppedChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// /proc/PID/stat shows the main thread, which may sleep while the
-	// test runs on another one.
-	if (self.State != 'R' && self.State != 'S') || self.PPid != os.Getppid() {
-		t.Errorf("this process: %+v, want running or sleeping with parent %d", self, os.Getppid())
+	// The thread that reads runs, whichever thread is the main one.
+	if self.State != 'R' || self.PPid != os.Getppid() {
+		t.Errorf("this process: %+v, want running with parent %d", self, os.Getppid())
 	}
 	cmd := exec.Command("sleep", "10")
 	if err := cmd.Start(); err != nil {
@@ -109,5 +110,56 @@ func TestReadSeesAStoppedChild(t *testing.T) {
 	cmd.Wait()
 	if _, err := Read(cmd.Process.Pid); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("reading a reaped process: %v, want os.ErrNotExist", err)
+	}
+}
+
+// spinChildEnv makes the test binary a child whose main thread sleeps
+// while another thread spins: a Go worker's busy loop seldom runs on the
+// main thread, which /proc/<pid>/stat describes.
+const spinChildEnv = "PROCSTAT_SPIN_CHILD"
+
+func init() {
+	if os.Getenv(spinChildEnv) == "" {
+		return
+	}
+	runtime.LockOSThread() // the main goroutine keeps the main thread
+	go func() {
+		for {
+		}
+	}()
+	select {} // the main thread sleeps here for good
+}
+
+func TestReadSeesASpinningThread(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), spinChildEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		main, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		leader, _ := Parse(main)
+		st, err := Read(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Wait for the main thread to be asleep, so that the test shows
+		// Read looking past it.
+		if leader.State == 'S' {
+			if st.State != 'R' || st.Pid != pid {
+				t.Fatalf("Read = %+v with its main thread asleep and another spinning, want state R", st)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child's main thread never slept: %+v", leader)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
