@@ -92,6 +92,29 @@ func (c *Cell) rates(unit string) series {
 	return s
 }
 
+// cpuRates is the cell's throughput per second on a CPU: its rates
+// scaled by wall / (span mean - wait mean), run by run; empty without
+// spans.
+func (c *Cell) cpuRates(unit string) series {
+	r := c.rates(unit)
+	wall, span, wait := c.Values[UnitTime], c.Values[UnitSpanMean], c.Values[UnitWaitMean]
+	if len(span) != len(r.values) || len(wall) != len(r.values) {
+		return series{}
+	}
+	out := series{values: make([]float64, len(r.values)), rounds: r.rounds, forks: r.forks}
+	for i, v := range r.values {
+		onCPU := span[i]
+		if i < len(wait) {
+			onCPU -= wait[i]
+		}
+		if onCPU <= 0 {
+			return series{}
+		}
+		out.values[i] = v * wall[i] / onCPU
+	}
+	return out
+}
+
 type place struct{ fork, round int }
 
 func (s series) byPlace() map[place]float64 {

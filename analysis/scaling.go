@@ -37,8 +37,11 @@ type Scaling struct {
 	// smallest difference the sweep can tell from none.
 	NoiseFloor Ratio
 	Curves     []*Curve
-	// baseRates is the pooled baseline's throughput, per sample.
-	baseRates series
+	// baseRates is the pooled baseline's throughput, per sample;
+	// baseCPURates its throughput per second on a CPU (span less wait),
+	// the work the losses are measured against, or empty where the
+	// baseline has no spans.
+	baseRates, baseCPURates series
 }
 
 // Floor returns the noise floor as a fraction (0 if the file has no A/A
@@ -93,23 +96,28 @@ type Point struct {
 }
 
 // Losses split each run's worker time, N x wall, into the share that did
-// the baseline's work (efficiency) and four losses, from the workers' spans
+// the baseline's work (the time the baseline spent on a CPU, its span less
+// its wait, in the same round) and four losses, from the workers' spans
 // (dispatch to last chunk done) and waits (off a CPU within the span):
 //
-//	Inflation  on a CPU longer than the baseline took for the same work
+//	Inflation  on a CPU longer than the baseline was for the same work
 //	           (memory bandwidth, caches, clock): mean (span - wait) / wall
-//	           - efficiency
+//	           - work
 //	Waiting    runnable but not running, or not yet woken: mean wait / wall
 //	Imbalance  done while the last worker still ran: (max - mean span) / wall
 //	Overhead   after the last worker was done (join): (wall - max span) / wall
 //
 // Each run's shares sum to one; Losses holds their means over the runs
-// paired with the baseline, so they sum to one as well. Known is false
+// paired with the baseline, so they sum to one as well. Measuring work by
+// the baseline's time on a CPU, not its wall time, keeps the baseline's own
+// waits out of the losses: a baseline that waited 3% for a CPU would
+// otherwise give an identical cell that did not wait -3% "inflation".
+// Files whose baseline has no spans measure work by its wall time. Known is false
 // when the cell has no spans (go test output of other tools). Files from
 // before the spans carried time inside chunks and no wait: there waiting
 // counts as inflation.
 type Losses struct {
-	Efficiency                              float64
+	Work                                    float64
 	Inflation, Waiting, Imbalance, Overhead float64
 	Runs                                    int
 	Known                                   bool
@@ -192,12 +200,12 @@ func (sc *Scaling) build(cells []*Cell) {
 	sc.baseline(serial)
 	for _, cv := range sc.Curves {
 		slices.SortFunc(cv.Points, func(a, b *Point) int { return cmp.Compare(a.Workers, b.Workers) })
-		base := sc.baseRates
+		base, baseCPU := sc.baseRates, sc.baseCPURates
 		if sc.Baseline == nil && cv.Points[0].Workers == 1 {
-			base = cv.Points[0].Cell.rates(sc.Unit)
+			base, baseCPU = cv.Points[0].Cell.rates(sc.Unit), cv.Points[0].Cell.cpuRates(sc.Unit)
 		}
 		for _, p := range cv.Points {
-			p.relate(base, sc)
+			p.relate(base, baseCPU, sc)
 		}
 		sc.fit(cv)
 		sc.oversubscription(cv)
@@ -218,6 +226,7 @@ func (sc *Scaling) baseline(serial []*Cell) {
 	sc.Baseline = sc.point(serial[0])
 	sc.Baseline.Speedup = Ratio{Center: 1, Lo: 1, Hi: 1, Rounds: len(serial[0].Rounds)}
 	sc.baseRates = serial[0].rates(sc.Unit)
+	sc.baseCPURates = serial[0].cpuRates(sc.Unit)
 	if len(serial) < 2 {
 		return
 	}
@@ -226,6 +235,9 @@ func (sc *Scaling) baseline(serial []*Cell) {
 	pooled := geoMean(serial[0].rates(sc.Unit), serial[1].rates(sc.Unit))
 	if len(pooled.values) >= MinPairs {
 		sc.baseRates = pooled
+		if cpu := geoMean(serial[0].cpuRates(sc.Unit), serial[1].cpuRates(sc.Unit)); len(cpu.values) >= MinPairs {
+			sc.baseCPURates = cpu
+		}
 	}
 	sc.Twin.Speedup = pairedRatio(serial[1].rates(sc.Unit), sc.baseRates)
 }
@@ -244,8 +256,9 @@ func (sc *Scaling) point(c *Cell) *Point {
 }
 
 // relate computes the point's speedup over base (the baseline's rates),
-// and what follows from it, round by round.
-func (p *Point) relate(base series, sc *Scaling) {
+// and what follows from it, round by round; its losses are measured
+// against baseCPU (the baseline's rates on a CPU) where there is one.
+func (p *Point) relate(base, baseCPU series, sc *Scaling) {
 	n := float64(p.Workers)
 	p.Speedup = pairedRatio(p.Cell.rates(sc.Unit), base)
 	p.Efficiency = p.Speedup.Scale(1 / n)
@@ -256,7 +269,10 @@ func (p *Point) relate(base series, sc *Scaling) {
 		p.Flags = append(p.Flags, fmt.Sprintf("efficiency %.1f%% [%.1f%%, %.1f%%] is above 100%% beyond its interval: the baseline ran slow, or the work is not the same",
 			100*p.Efficiency.Center, 100*p.Efficiency.Lo, 100*p.Efficiency.Hi))
 	}
-	p.Losses = runLosses(p.Cell, base, sc.Unit)
+	if len(baseCPU.values) == 0 {
+		baseCPU = base
+	}
+	p.Losses = runLosses(p.Cell, baseCPU, sc.Unit)
 }
 
 // runLosses decomposes each run paired with the baseline (see Losses) and
@@ -282,9 +298,9 @@ func runLosses(c *Cell, base series, unit string) Losses {
 		if i < len(wait) {
 			wt = wait[i]
 		}
-		eff := rates.values[i] / (float64(c.Workers) * br)
-		l.Efficiency += eff
-		l.Inflation += (spanMean[i]-wt)/w - eff
+		work := rates.values[i] / (float64(c.Workers) * br)
+		l.Work += work
+		l.Inflation += (spanMean[i]-wt)/w - work
 		l.Waiting += wt / w
 		l.Imbalance += (spanMax[i] - spanMean[i]) / w
 		l.Overhead += (w - spanMax[i]) / w
@@ -294,7 +310,7 @@ func runLosses(c *Cell, base series, unit string) Losses {
 		return Losses{}
 	}
 	k := 1 / float64(l.Runs)
-	l.Efficiency, l.Inflation, l.Waiting, l.Imbalance, l.Overhead = l.Efficiency*k, l.Inflation*k, l.Waiting*k, l.Imbalance*k, l.Overhead*k
+	l.Work, l.Inflation, l.Waiting, l.Imbalance, l.Overhead = l.Work*k, l.Inflation*k, l.Waiting*k, l.Imbalance*k, l.Overhead*k
 	l.Known = true
 	return l
 }

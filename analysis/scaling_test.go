@@ -75,11 +75,12 @@ func TestAnalyzeComputesSpeedupAndFits(t *testing.T) {
 		t.Errorf("efficiency %v, Karp-Flatt %.3f (want about 0.1)", p8.Efficiency, p8.KarpFlatt)
 	}
 	l := p8.Losses
-	if !l.Known || l.Runs != 12 || !within(l.Efficiency+l.Inflation+l.Waiting+l.Imbalance+l.Overhead, 1, 1e-9) {
+	if !l.Known || l.Runs != 12 || !within(l.Work+l.Inflation+l.Waiting+l.Imbalance+l.Overhead, 1, 1e-9) {
 		t.Errorf("losses %+v do not add up to 1", l)
 	}
-	if !within(l.Efficiency, p8.Efficiency.Center, 0.03) || !within(l.Imbalance, 0.08, 1e-6) || !within(l.Overhead, 0.02, 1e-6) {
-		t.Errorf("losses %+v, want efficiency near %.3f, imbalance 0.08 and overhead 0.02", l, p8.Efficiency.Center)
+	// The baseline was on a CPU for 90% of its wall time (its span).
+	if !within(l.Work, p8.Efficiency.Center*0.9, 0.03) || !within(l.Imbalance, 0.08, 1e-6) || !within(l.Overhead, 0.02, 1e-6) {
+		t.Errorf("losses %+v, want work near %.3f, imbalance 0.08 and overhead 0.02", l, p8.Efficiency.Center*0.9)
 	}
 	if name, _ := l.Main(); name != "work inflation" {
 		t.Errorf("main loss %q, want work inflation (the serial part shows as longer spans on a CPU)", name)
@@ -222,6 +223,31 @@ func TestPairedRatioIntervalsAccountForForks(t *testing.T) {
 	got := pairedRatio(b, a)
 	if got.Forks != 3 || got.HalfWidth() < 0.02 {
 		t.Errorf("ratio %v over %d forks: want an interval that spans the forks' 4%% differences", got, got.Forks)
+	}
+}
+
+// A baseline that waited for a CPU must not make an identical cell that
+// did not wait look better than free: its inflation is zero, not the
+// baseline's wait with the sign turned.
+func TestLossesMeasureWorkByTheBaselinesTimeOnACPU(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("ncpu: 2\nusable-cpus: 2\n")
+	for range 8 {
+		for _, c := range []struct {
+			strategy         string
+			wall, span, wait float64 // ms
+		}{{"serial", 100, 99.5, 3}, {"serial-aa", 100, 99.5, 3}, {"goroutines", 96.5, 96.5, 0}} {
+			fmt.Fprintf(&b, "BenchmarkHash/shape=uniform/size=64Mi/strategy=%s/sched=dynamic/workers=1 1 %g ns/op %g span-max-ns/op %g span-mean-ns/op %g wait-mean-ns/op\n",
+				c.strategy, c.wall*1e6, c.span*1e6, c.span*1e6, c.wait*1e6)
+		}
+	}
+	s, err := Read(writeFile(t, "waiting-baseline.txt", b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := goroutines(Analyze(s)[0]).Point(1).Losses
+	if !l.Known || !within(l.Inflation, 0, 1e-9) || !within(l.Work, 1, 1e-9) || l.Waiting != 0 {
+		t.Errorf("losses %+v, want work 1 and no inflation (measured by wall time: inflation %.3f)", l, 1-100/96.5)
 	}
 }
 
