@@ -2,6 +2,7 @@ package procpool
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -19,11 +20,10 @@ const maxTask = 1024
 
 const controlMagic = 0x636f72657363616c // "corescal"
 
-// Sleep states of the parent and of each worker. A party that is about to
-// block on its pipe first says so (asleep), then looks for work once more;
-// the other side wakes it with a message only if it can move it from asleep
-// to waking. Every wake message is thus read exactly once, and none is sent
-// to a party that is spinning.
+// Sleep states of the parent. About to block on the doorbell, it first
+// says so (asleep), then looks once more whether the job is done; the last
+// worker to finish rings the bell only if it can move the parent from
+// asleep to waking, so a parent that is spinning costs no system call.
 const (
 	awake  = 0
 	asleep = 1
@@ -40,7 +40,14 @@ type control struct {
 	_       [48]byte
 
 	jobSeq atomic.Int64 // the published job; workers watch it
-	_      [56]byte
+	// bell is the futex word idle workers sleep on, and sleepers the
+	// number of workers asleep or about to be. The parent adds one to bell
+	// after it publishes a job (or closing), and if any worker sleeps it
+	// wakes them all with one FUTEX_WAKE: a job costs the parent one
+	// system call whatever the pool's size.
+	bell     atomic.Uint32
+	sleepers atomic.Int32
+	_        [48]byte
 
 	next atomic.Int64 // dynamic scheduling's claim counter
 	_    [56]byte
@@ -66,8 +73,6 @@ type control struct {
 
 // slot is one worker's part of the control block, two cache lines long.
 type slot struct {
-	state      atomic.Int32 // the worker's sleep state
-	_          int32
 	doneSeq    atomic.Int64 // last job the worker finished
 	failSeq    atomic.Int64 // last job in which the worker reported a failure
 	chunk      atomic.Int64 // chunk in hand, or -1
@@ -77,7 +82,7 @@ type slot struct {
 	runDelayNs atomic.Int64 // run-queue delay over those chunks
 	claimedNs  atomic.Int64 // when chunk was claimed, in monotonicNs
 	finishNs   atomic.Int64 // when the worker found no chunk left, in monotonicNs
-	_          [48]byte
+	_          [56]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
@@ -132,6 +137,43 @@ func (cb *controlBlock) close() error {
 		err = fmt.Errorf("procpool: closing the control block: %w", cerr)
 	}
 	return err
+}
+
+// ringWorkers wakes every worker asleep on the bell, with one system call,
+// and none if all of them are still watching jobSeq. Call it after
+// publishing what they should see: a job, or closing.
+func (c *control) ringWorkers() {
+	c.bell.Add(1)
+	if c.sleepers.Load() > 0 {
+		futexWake(&c.bell)
+	}
+}
+
+// Futex operations (linux/futex.h). The bell lives in a shared mapping
+// of a memfd, seen by several processes, so the operations are the shared
+// ones, without FUTEX_PRIVATE_FLAG.
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
+
+// futexWait sleeps while *word == val, for at most timeout, or until a
+// wake or a signal; the caller re-checks what it waits for either way.
+// With raw, the call is one the Go scheduler does not see: the thread
+// keeps its P (see workerProc.await).
+func futexWait(word *atomic.Uint32, val uint32, timeout time.Duration, raw bool) {
+	ts := unix.NsecToTimespec(int64(timeout))
+	args := [6]uintptr{uintptr(unsafe.Pointer(word)), futexWaitOp, uintptr(val), uintptr(unsafe.Pointer(&ts))}
+	if raw {
+		_, _, _ = unix.RawSyscall6(unix.SYS_FUTEX, args[0], args[1], args[2], args[3], 0, 0)
+		return
+	}
+	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, args[0], args[1], args[2], args[3], 0, 0)
+}
+
+// futexWake wakes every thread sleeping on word.
+func futexWake(word *atomic.Uint32) {
+	_, _, _ = unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakeOp, math.MaxInt32, 0, 0, 0)
 }
 
 // yield gives the processor to another runnable thread, if any. Spinning

@@ -25,7 +25,9 @@
 //
 // The parent writes a job into the control block and publishes its sequence
 // number. Idle workers watch that number for a short while (spinFor) before
-// they block on their pipe; only a blocked worker is sent a wake message.
+// they sleep on a futex word of the control block; the parent wakes all the
+// sleepers with one FUTEX_WAKE, and makes no system call at all if none
+// sleeps, so a job costs the parent the same whatever the pool's size.
 // Workers claim chunks (Dynamic: from a shared counter; Static: their own
 // range), write outputs straight into the region, and report chunks run,
 // busy time, and their thread's CPU time and run-queue delay over those
@@ -36,11 +38,15 @@
 // all.
 //
 // Both sides sleep in ways that keep the Go runtime's monitor thread
-// (sysmon) quiet while the workers compute: a worker blocks in a raw read
-// the scheduler does not see, and the parent naps on the doorbell for at
-// most bellNap at a time. A goroutine that blocks the ordinary way lets the
-// runtime idle its P, and the wake-up that follows sets sysmon polling every
-// 20 us for milliseconds, on the cores the workers need.
+// (sysmon) quiet while the workers compute: a worker first sleeps in a raw
+// futex wait the scheduler does not see, and the parent naps on the
+// doorbell for at most bellNap at a time. A goroutine that blocks the
+// ordinary way lets the runtime idle its P, and the wake-up that follows
+// sets sysmon polling every 20 us for milliseconds, on the cores the
+// workers need. A worker idle for longer than holdFor does sleep the
+// ordinary way, so that its runtime sleeps entirely: an idle pool costs no
+// CPU, which a sweep needs, since it keeps a pool per worker count alive
+// while it measures other cells.
 //
 // A worker that dies mid-job (killed, os.Exit, a runtime crash) fails the job
 // with a *WorkerError naming the worker, its pid, its exit status and the

@@ -210,12 +210,10 @@ type worker struct {
 	index  int
 	cmd    *exec.Cmd
 	pid    int
-	stdin  *os.File // the parent's write end
 	ready  chan error
 	exited chan struct{} // closed once the process has been reaped
 	status string        // how it ended, once exited is closed
 	stderr *tail.Buffer  // the last of its stderr, for error reports
-	frame  []byte
 	// reported is set once a job has reported the worker's death, or the
 	// pool killed it: only other deaths are news to the next job.
 	reported bool
@@ -294,11 +292,7 @@ func NewWithStderr(region *Region, workers int, stderr io.Writer) (*Pool, error)
 	}
 	close(p.tail)
 	p.workers = make([]*worker, workers)
-	for i := range p.workers {
-		if p.workers[i], err = p.spawn(i); err != nil {
-			break
-		}
-	}
+	err = p.spawnAll(p.workers, func(i int) int { return i })
 	if err == nil {
 		err = p.awaitReady(p.workers)
 	}
@@ -316,31 +310,51 @@ const stderrTail = 2 << 10
 // startTimeout bounds how long a worker may take to report ready.
 const startTimeout = 10 * time.Second
 
+// startConcurrency is how many workers start at once. A start is mostly
+// the child's exec and runtime start-up, which run on the child's CPU: on a
+// machine with many CPUs starting them side by side divides the pool's
+// start-up time, and the bound keeps a big pool from holding every start's
+// descriptors at once, or forking faster than the machine can run them.
+const startConcurrency = 16
+
+// spawnAll starts workers ws[i] as worker index(i), startConcurrency at
+// a time, and returns the first error. A slot whose start failed is left
+// nil.
+func (p *Pool) spawnAll(ws []*worker, index func(int) int) error {
+	errs := make([]error, len(ws))
+	sem := make(chan struct{}, startConcurrency)
+	var wg sync.WaitGroup
+	for i := range ws {
+		sem <- struct{}{}
+		wg.Go(func() {
+			ws[i], errs[i] = p.spawn(index(i))
+			<-sem
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // spawn starts worker index. It does not wait for the worker to be ready.
 func (p *Pool) spawn(index int) (*worker, error) {
-	stdinR, stdinW, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("procpool: pipe: %w", err)
-	}
 	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
-		stdinR.Close()
-		stdinW.Close()
 		return nil, fmt.Errorf("procpool: pipe: %w", err)
 	}
 	s := &p.cb.slots[index]
-	s.state.Store(awake)
 	s.chunk.Store(-1)
 	s.doneSeq.Store(p.seq)
 
-	w := &worker{index: index, stdin: stdinW, ready: make(chan error, 1), exited: make(chan struct{}), stderr: tail.Through(p.stderr, stderrTail)}
+	w := &worker{index: index, ready: make(chan error, 1), exited: make(chan struct{}), stderr: tail.Through(p.stderr, stderrTail)}
 	// The arguments keep a test binary whose TestMain lacks Serve from
 	// running its tests in the worker.
 	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
 	w.cmd.Env = append(os.Environ(),
 		fmt.Sprintf("%s=%d:%d:%d", envWorker, index, os.Getpid(), p.region.size),
 		"GOMAXPROCS=1", workerGodebug())
-	w.cmd.Stdin, w.cmd.Stdout, w.cmd.Stderr = stdinR, stdoutW, w.stderr
+	// Stdin stays /dev/null: nothing goes from the parent to a worker but
+	// the control block.
+	w.cmd.Stdout, w.cmd.Stderr = stdoutW, w.stderr
 	w.cmd.ExtraFiles = []*os.File{p.cb.file, p.region.file, p.bell.file} // fds 3, 4 and 5
 	// A worker dies with the thread that started it. Starting it from a
 	// fresh goroutine keeps that thread from being one the caller locked
@@ -349,10 +363,8 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	started := make(chan error)
 	go func() { started <- w.cmd.Start() }()
 	err = <-started
-	stdinR.Close()
 	stdoutW.Close()
 	if err != nil {
-		stdinW.Close()
 		stdoutR.Close()
 		return nil, fmt.Errorf("procpool: starting worker %d: %w", index, err)
 	}
@@ -362,11 +374,11 @@ func (p *Pool) spawn(index int) (*worker, error) {
 }
 
 // workerGodebug returns the worker's GODEBUG: the parent's, plus
-// asyncpreemptoff=1. A worker waits for jobs in a raw read the runtime
-// cannot see (see rawReader), so its monitor thread would otherwise signal
-// the blocked thread every 10 ms to preempt a goroutine that is not running,
-// waking it on a core a busy worker needs. A worker runs one goroutine: it
-// has nothing to preempt for.
+// asyncpreemptoff=1. A worker first waits for a job in a raw futex wait the
+// runtime cannot see (see holdFor), so its monitor thread would otherwise
+// signal the sleeping thread every 10 ms to preempt a goroutine that is not
+// running, waking it on a core a busy worker needs. A worker runs one
+// goroutine: it has nothing to preempt for.
 func workerGodebug() string {
 	if v := os.Getenv("GODEBUG"); v != "" {
 		return "GODEBUG=" + v + ",asyncpreemptoff=1"
@@ -584,12 +596,7 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 
 	start := time.Now()
 	c.jobSeq.Store(seq) // publish
-	for _, w := range workers {
-		if c.slots[w.index].state.CompareAndSwap(asleep, waking) {
-			w.frame = appendFrame(w.frame[:0], message{kind: kindWake, seq: seq})
-			_, _ = w.stdin.Write(w.frame) // a dead worker shows up as a death
-		}
-	}
+	c.ringWorkers()
 	failures, err := p.await(ctx, seq, workers, start)
 	wall := time.Since(start)
 	if err != nil {
@@ -631,9 +638,8 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 		p.mu.Unlock()
 		return nil, nil, ErrClosed
 	}
-	var fresh []*worker
+	var dead []int
 	var unreported []*WorkerError
-	var err error
 	for i, w := range p.workers {
 		if w.alive() {
 			continue
@@ -641,15 +647,14 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 		if !w.reported {
 			unreported = append(unreported, p.deathError(w))
 		}
-		// The dead worker's pipe goes with it; left open, it would wait
-		// for the garbage collector to close it, one descriptor per
-		// death until then.
-		w.stdin.Close()
-		if p.workers[i], err = p.spawn(i); err != nil {
-			p.workers[i] = w
-			break
+		dead = append(dead, i)
+	}
+	fresh := make([]*worker, len(dead))
+	err := p.spawnAll(fresh, func(i int) int { return dead[i] })
+	for i, w := range fresh {
+		if w != nil {
+			p.workers[dead[i]] = w
 		}
-		fresh = append(fresh, p.workers[i])
 	}
 	workers := p.workers
 	p.mu.Unlock()
@@ -872,11 +877,7 @@ func (p *Pool) shutdown() {
 			workers := p.workers
 			p.mu.Unlock()
 			p.cb.closing.Store(1)
-			for _, w := range workers {
-				if w != nil {
-					w.stdin.Close() // EOF wakes a sleeping worker
-				}
-			}
+			p.cb.ringWorkers()
 			var errs []error
 			killed := map[*worker]bool{}
 			timer := time.NewTimer(exitGrace)
@@ -925,14 +926,21 @@ func (p *Pool) shutdown() {
 	})
 }
 
-// Descriptors the parent holds per worker: its stdin's write end, its
-// stdout's and stderr's read ends and its pidfd; one more worker's worth
-// is open while a worker starts (the child's ends, exec's error pipe),
-// and the pool's control block and doorbell are two more.
+// Descriptors the parent holds per worker: its stdout's and stderr's read
+// ends and its pidfd; while a worker starts, four more (the child's ends
+// of both pipes, its /dev/null, exec's error pipe... rounded up), for each
+// of the startConcurrency starting at once; and the pool's control block
+// and doorbell are two more.
 const (
-	descriptorsPerWorker = 4
-	descriptorsToStart   = 2 + 2*descriptorsPerWorker
+	descriptorsPerWorker = 3
+	descriptorsPerStart  = 6
 )
+
+// descriptorsNeeded is how many descriptors, beyond those open, a pool of
+// workers holds at most.
+func descriptorsNeeded(workers int) int {
+	return 2 + descriptorsPerWorker*workers + descriptorsPerStart*min(workers, startConcurrency)
+}
 
 // checkLimits fails, before any worker starts, when the descriptor limit
 // cannot hold the pool: a pool that runs out of descriptors halfway
@@ -946,7 +954,7 @@ func checkLimits(workers int) error {
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
 		open = len(fds)
 	}
-	need := open + descriptorsPerWorker*workers + descriptorsToStart
+	need := open + descriptorsNeeded(workers)
 	if lim.Cur != unix.RLIM_INFINITY && uint64(need) > lim.Cur {
 		return fmt.Errorf("procpool: %d workers need about %d open descriptors (%d open now, %d per worker), but the limit is %d: raise it (ulimit -n) or use fewer workers",
 			workers, need, open, descriptorsPerWorker, lim.Cur)

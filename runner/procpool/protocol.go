@@ -7,16 +7,16 @@ import (
 	"io"
 )
 
-// The control pipes carry only small messages; data never crosses them.
-// Parent to worker: wake (the worker was asleep when a job was published).
-// Worker to parent: ready (once, after start-up) and fail (a chunk panicked
-// or the task could not be resolved). The end of a job needs no message: the
-// last worker to finish rings the pool's doorbell if the parent sleeps.
+// A worker's pipe to the parent carries only small messages; data never
+// crosses it: ready (once, after start-up) and fail (a chunk panicked or
+// the task could not be resolved). Neither a job's start nor its end needs
+// a message: the parent wakes sleeping workers through the control block's
+// futex word, and the last worker to finish rings the pool's doorbell if
+// the parent sleeps.
 //
 // A frame is a little-endian uint32 length n, then n bytes: a kind byte and
 // the kind's payload.
 const (
-	kindWake  = 'w' // seq
 	kindReady = 'r' // pid
 	kindFail  = 'f' // seq, chunk, text
 )
@@ -27,7 +27,7 @@ const maxFrame = 64 << 10
 
 type message struct {
 	kind  byte
-	seq   int64 // wake, done, fail: the job
+	seq   int64 // fail: the job
 	pid   int64 // ready
 	chunk int64 // fail: the chunk that panicked, or -1
 	text  string
@@ -38,8 +38,6 @@ func appendFrame(b []byte, m message) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0, m.kind)
 	switch m.kind {
-	case kindWake:
-		b = binary.LittleEndian.AppendUint64(b, uint64(m.seq))
 	case kindReady:
 		b = binary.LittleEndian.AppendUint64(b, uint64(m.pid))
 	case kindFail:
@@ -88,11 +86,6 @@ func decodeMessage(body []byte) (message, error) {
 		return v
 	}
 	switch m.kind {
-	case kindWake:
-		if len(p) != 8 {
-			return message{}, fmt.Errorf("%w: %q payload of %d bytes", errFrame, m.kind, len(p))
-		}
-		m.seq = word()
 	case kindReady:
 		if len(p) != 8 {
 			return message{}, fmt.Errorf("%w: %q payload of %d bytes", errFrame, m.kind, len(p))

@@ -10,10 +10,9 @@ import (
 
 func TestMessagesSurviveARoundTrip(t *testing.T) {
 	tests := []message{
-		{kind: kindWake, seq: 1},
-		{kind: kindWake, seq: 1<<63 - 1},
+		{kind: kindFail, seq: 1<<63 - 1, chunk: -1},
 		{kind: kindReady, pid: 4242},
-		{kind: kindWake, seq: 77},
+		{kind: kindReady, pid: 77},
 		{kind: kindFail, seq: 3, chunk: -1, text: "resolving task: nope"},
 		{kind: kindFail, seq: 3, chunk: 12, text: ""},
 	}
@@ -45,18 +44,20 @@ func TestLongFailTextsAreCutToFit(t *testing.T) {
 }
 
 func TestMalformedFramesAreErrors(t *testing.T) {
-	good := appendFrame(nil, message{kind: kindWake, seq: 5})
+	good := appendFrame(nil, message{kind: kindReady, pid: 5})
 	tests := map[string][]byte{
 		"truncated length":  good[:2],
 		"truncated body":    good[:len(good)-1],
 		"zero length":       {0, 0, 0, 0},
 		"huge length":       {0xff, 0xff, 0xff, 0x7f, 'd'},
 		"unknown kind":      {1, 0, 0, 0, 'z'},
-		"retired kind":      {9, 0, 0, 0, 'd', 1, 0, 0, 0, 0, 0, 0, 0},
-		"short payload":     {5, 0, 0, 0, 'w', 1, 2, 3, 4},
-		"long payload":      append([]byte{10, 0, 0, 0, 'w'}, make([]byte, 9)...),
+		"retired done":      {9, 0, 0, 0, 'd', 1, 0, 0, 0, 0, 0, 0, 0},
+		"retired wake":      {9, 0, 0, 0, 'w', 1, 0, 0, 0, 0, 0, 0, 0},
+		"short payload":     {5, 0, 0, 0, 'r', 1, 2, 3, 4},
+		"long payload":      append([]byte{10, 0, 0, 0, 'r'}, make([]byte, 9)...),
 		"short fail":        {9, 0, 0, 0, 'f', 1, 0, 0, 0, 0, 0, 0, 0},
-		"negative sequence": {9, 0, 0, 0, 'w', 0, 0, 0, 0, 0, 0, 0, 0x80},
+		"negative pid":      {9, 0, 0, 0, 'r', 0, 0, 0, 0, 0, 0, 0, 0x80},
+		"negative sequence": append([]byte{17, 0, 0, 0, 'f', 0, 0, 0, 0, 0, 0, 0, 0x80}, make([]byte, 8)...),
 		"chunk below -1":    append([]byte{17, 0, 0, 0, 'f', 1, 0, 0, 0, 0, 0, 0, 0}, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
 	}
 	for name, frame := range tests {
@@ -74,7 +75,6 @@ func TestMalformedFramesAreErrors(t *testing.T) {
 
 func FuzzReadMessage(f *testing.F) {
 	for _, m := range []message{
-		{kind: kindWake, seq: 1},
 		{kind: kindReady, pid: 99},
 		{kind: kindFail, seq: 3, chunk: 4, text: "panic: boom"},
 	} {

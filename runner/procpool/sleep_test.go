@@ -1,42 +1,71 @@
 package procpool
 
 import (
-	"io"
-	"os"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-func TestRawReaderReadsUntilEOF(t *testing.T) {
-	for _, nonblocking := range []bool{false, true} {
-		name := "blocking"
-		if nonblocking {
-			name = "non-blocking"
+// The bell wakes every sleeper with one ring, whichever way each sleeps,
+// and a sleeper that misses the ring still sees the job: the order of
+// sleepers, bell and jobSeq in workerProc.await loses no wake-up.
+func TestTheBellWakesEverySleeper(t *testing.T) {
+	var c control
+	const sleepers = 8
+	woke := make(chan time.Duration, sleepers)
+	for i := range sleepers {
+		go func() {
+			start := time.Now()
+			for {
+				c.sleepers.Add(1)
+				bell := c.bell.Load()
+				if c.jobSeq.Load() == 0 {
+					futexWait(&c.bell, bell, time.Hour, i%2 == 0)
+				}
+				c.sleepers.Add(-1)
+				if c.jobSeq.Load() != 0 {
+					woke <- time.Since(start)
+					return
+				}
+			}
+		}()
+	}
+	for c.sleepers.Load() < sleepers {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // into their waits, most likely
+	c.jobSeq.Store(1)
+	c.ringWorkers()
+	timeout := time.After(10 * time.Second)
+	for range sleepers {
+		select {
+		case <-woke:
+		case <-timeout:
+			t.Fatalf("a sleeper missed the ring (%d sleepers left)", c.sleepers.Load())
 		}
-		t.Run(name, func(t *testing.T) {
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			fd := int(r.Fd()) // Fd makes it blocking
-			if nonblocking {
-				if err := unix.SetNonblock(fd, true); err != nil {
-					t.Fatal(err)
-				}
-			}
-			go func() {
-				for _, part := range []string{"wake ", "up ", "twice"} {
-					_, _ = w.Write([]byte(part))
-				}
-				w.Close()
-			}()
-			got, err := io.ReadAll(rawReader(fd))
-			if err != nil || string(got) != "wake up twice" {
-				t.Errorf("read %q, %v; want %q and EOF", got, err, "wake up twice")
-			}
-		})
+	}
+}
+
+func TestFutexWaitEndsAtItsTimeoutOrAChangedWord(t *testing.T) {
+	var word atomic.Uint32
+	for _, raw := range []bool{false, true} {
+		// A signal (the runtime preempts goroutines with one) may end a
+		// wait early; waits that sleep take a few calls to pass 50 ms,
+		// waits that do not would take thousands.
+		start, calls := time.Now(), 0
+		for ; time.Since(start) < 50*time.Millisecond; calls++ {
+			futexWait(&word, 0, 20*time.Millisecond, raw)
+		}
+		if d := time.Since(start); calls > 20 || d > 5*time.Second {
+			t.Errorf("raw %v: %d waits of at most 20ms took %v", raw, calls, d)
+		}
+		start = time.Now()
+		futexWait(&word, 1, time.Hour, raw) // the word is not 1: no sleep
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("raw %v: a wait on a word that differs took %v", raw, d)
+		}
 	}
 }
 

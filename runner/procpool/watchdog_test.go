@@ -191,7 +191,7 @@ func TestAPoolAboveTheDescriptorLimitFailsBeforeStarting(t *testing.T) {
 	// A limit just as large as the estimate for 8 workers is enough: the
 	// estimate is not below what the pool really holds.
 	fds, _ := os.ReadDir("/proc/self/fd")
-	low.Cur = uint64(len(fds) + descriptorsPerWorker*8 + descriptorsToStart)
+	low.Cur = uint64(len(fds) + descriptorsNeeded(8))
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package procpool
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -11,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/corescale/corescale/internal/cputime"
 	"golang.org/x/sys/unix"
@@ -53,11 +50,11 @@ const (
 
 type workerProc struct {
 	index, workers int
+	ppid           int
 	c              *control
 	slot           *slot
 	data           []byte
-	in             *bufio.Reader // from the parent
-	out            *os.File      // to the parent
+	out            *os.File // to the parent
 	resolve        Resolver
 	task           []byte // the task the chunk function was resolved for
 	chunk          func(int)
@@ -133,10 +130,10 @@ func serve(marker string, resolve Resolver) int {
 	w := &workerProc{
 		index:   index,
 		workers: int(cb.workers),
+		ppid:    ppid,
 		c:       cb.control,
 		slot:    &cb.slots[index],
 		data:    data,
-		in:      bufio.NewReader(rawReader(0)),
 		out:     os.NewFile(uintptr(outFd), "to parent"),
 		resolve: resolve,
 	}
@@ -148,40 +145,6 @@ func serve(marker string, resolve Resolver) int {
 	}
 	w.loop()
 	return 0
-}
-
-// rawReader reads a blocking descriptor with raw system calls, which the
-// Go scheduler does not see. A worker spends most of its idle time blocked
-// on its pipe; through os.File that read is a system call during which the
-// runtime takes the worker's only P away and its monitor thread (sysmon)
-// goes to deep sleep, and the wake-up at the next job restarts the monitor
-// at its fastest rate: a wake-up every 20 us on both busy cores for the
-// first milliseconds of every job. Measured, those wake-ups cost the
-// workers several percent of their compute time. Blocked in a raw read,
-// the worker still holds its P, so the monitor stays relaxed (one look
-// every 10 ms) and the job starts without it.
-type rawReader int
-
-func (fd rawReader) Read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch {
-		case errno == unix.EINTR:
-			continue
-		case errno == unix.EAGAIN: // someone made it non-blocking: wait, raw too
-			fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			_, _, _ = unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, 0, 0, 0, 0)
-			continue
-		case errno != 0:
-			return 0, errno
-		case n == 0:
-			return 0, io.EOF
-		}
-		return int(n), nil
-	}
 }
 
 func (w *workerProc) send(m message) error {
@@ -205,48 +168,69 @@ func (w *workerProc) loop() {
 	}
 }
 
-// spinFor is how long an idle party watches shared memory before it blocks
-// on its pipe. Waking a blocked process on another core costs 35-80 us; jobs
+// spinFor is how long an idle party watches shared memory before it
+// sleeps. Waking a sleeping process on another core costs 35-80 us; jobs
 // that follow each other closely never pay it.
 const spinFor = 50 * time.Microsecond
 
+// holdFor is how long an idle worker sleeps holding its P before it gives
+// the P back. The Go runtime's monitor thread (sysmon) looks at the Ps
+// every 10 ms while one of them is held, and sleeps outright once all of
+// them are idle; a wake-up that finds sysmon asleep restarts it at its
+// fastest rate, a look every 20 us for the next milliseconds, on the cores
+// the workers are using. So a worker waits in two steps: for holdFor in a
+// futex wait the scheduler does not see (a raw system call: its P stays
+// held and sysmon relaxed, at the price of sysmon's look every 10 ms), then
+// in an ordinary one, which lets its runtime go to sleep entirely: an idle
+// pool costs nothing, however many workers it has. Jobs that come faster
+// than holdFor, as in a sweep's run of one cell, find sysmon relaxed.
+var holdFor = 20 * time.Millisecond
+
+// orphanCheck bounds a deep sleep, after which a worker checks that its
+// parent lives: Pdeathsig kills it when its parent dies, this is the
+// belt to those braces.
+const orphanCheck = time.Minute
+
 // await returns the next job's sequence number, or false when the worker
-// should exit.
+// should exit: it spins for spinFor, then sleeps on the control block's
+// bell (see holdFor).
 func (w *workerProc) await(last int64) (int64, bool) {
-	for {
-		start := time.Now()
-		for i := 1; ; i++ {
-			if seq := w.c.jobSeq.Load(); seq != last {
-				return seq, true
-			}
-			if w.c.closing.Load() != 0 {
-				return 0, false
-			}
-			if i%64 == 0 {
-				if time.Since(start) > spinFor {
-					break
-				}
-				yield() // let a busy worker on this core run
-			}
-		}
-		w.slot.state.Store(asleep)
-		if seq := w.c.jobSeq.Load(); seq != last {
-			if w.slot.state.CompareAndSwap(asleep, awake) {
-				return seq, true
-			}
-			// The parent saw us asleep and is sending a wake: take it.
-		}
-		m, err := readMessage(w.in)
-		w.slot.state.Store(awake)
-		if err != nil || m.kind != kindWake {
-			return 0, false // closed, gone, or talking nonsense
-		}
-		// The parent publishes a job, then wakes the workers it finds
-		// asleep. If it was held up in between, this worker may already
-		// have run the job and gone back to sleep: a wake for a job it
-		// has run is no reason to run it again.
-		if seq := w.c.jobSeq.Load(); seq != last {
+	c := w.c
+	start := time.Now()
+	for i := 1; ; i++ {
+		if seq := c.jobSeq.Load(); seq != last {
 			return seq, true
+		}
+		if c.closing.Load() != 0 {
+			return 0, false
+		}
+		if i%64 == 0 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			yield() // let a busy worker on this core run
+		}
+	}
+	for {
+		// Counted as a sleeper first, then the bell read, then the job
+		// looked for once more: a parent that publishes after that look
+		// rings after it too, so it sees the sleeper and the bell
+		// differs from what the wait compares it with; no wake is lost.
+		c.sleepers.Add(1)
+		bell := c.bell.Load()
+		if c.jobSeq.Load() == last && c.closing.Load() == 0 {
+			if held := time.Since(start); held < holdFor {
+				futexWait(&c.bell, bell, holdFor-held, true)
+			} else {
+				futexWait(&c.bell, bell, orphanCheck, false)
+			}
+		}
+		c.sleepers.Add(-1)
+		if seq := c.jobSeq.Load(); seq != last {
+			return seq, true
+		}
+		if c.closing.Load() != 0 || os.Getppid() != w.ppid {
+			return 0, false
 		}
 	}
 }

@@ -1,0 +1,94 @@
+package procpool
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/corescale/corescale/internal/cputime"
+)
+
+// processCPU returns the time every thread of process pid has spent on a
+// CPU, from the threads' schedstat lines (nanoseconds, where /proc/<pid>/stat
+// counts clock ticks of 10 ms).
+func processCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum time.Duration
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + task.Name() + "/schedstat")
+		if err != nil {
+			continue // a thread that ended
+		}
+		st, err := cputime.ParseSchedstat(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += st.OnCPU
+	}
+	return sum
+}
+
+// envInt reads a positive integer from the environment, or def.
+func envInt(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want a positive integer", name, v)
+		}
+		return n
+	}
+	return def
+}
+
+// An idle pool must cost nothing: a sweep keeps a pool per worker count
+// alive, and idle workers that wake up take CPU from the cell being
+// measured. PROCPOOL_IDLE_WORKERS and PROCPOOL_IDLE_SECONDS set the pool's
+// size and the time watched (the figures for big pools: 256 and 10).
+func TestIdleWorkersUseNoCPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches an idle pool for seconds")
+	}
+	workers := envInt(t, "PROCPOOL_IDLE_WORKERS", 16)
+	watch := time.Duration(envInt(t, "PROCPOOL_IDLE_SECONDS", 2)) * time.Second
+	region, err := NewRegion(8 * workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	p, err := New(region, workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	// A job, as a sweep runs, then the pool waits for the next.
+	if _, err := p.Run(t.Context(), Job{Task: []byte("square"), Chunks: workers}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // past the workers' short wait
+	pids := make([]int, 0, workers)
+	for _, w := range p.Workers() {
+		pids = append(pids, w.Pid)
+	}
+	before := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		before[i] = processCPU(t, pid)
+	}
+	time.Sleep(watch)
+	var used time.Duration
+	for i, pid := range pids {
+		used += processCPU(t, pid) - before[i]
+	}
+	share := float64(used) / float64(watch)
+	t.Logf("%d idle workers used %v of CPU in %v: %.3f%% of one CPU", workers, used, watch, 100*share)
+	// The goal is under 0.1% of a CPU for 256 workers; a loaded test
+	// machine may add a little, never the percent a waking pool costs.
+	if limit := 0.001 * max(1, float64(workers)/64); share > limit {
+		t.Errorf("%d idle workers used %.3f%% of one CPU over %v, want under %.3f%%", workers, 100*share, watch, 100*limit)
+	}
+}
