@@ -1,8 +1,10 @@
 package procpool
 
 import (
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,5 +92,79 @@ func TestIdleWorkersUseNoCPU(t *testing.T) {
 	// machine may add a little, never the percent a waking pool costs.
 	if limit := 0.001 * max(1, float64(workers)/64); share > limit {
 		t.Errorf("%d idle workers used %.3f%% of one CPU over %v, want under %.3f%%", workers, 100*share, watch, 100*limit)
+	}
+}
+
+// voluntarySwitches sums the voluntary context switches of process pid's
+// threads: each is a sleep, such as the runtime monitor's between looks.
+func voluntarySwitches(t *testing.T, pid int) int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + task.Name() + "/status")
+		if err != nil {
+			continue // a thread that ended
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					t.Fatalf("%s: %q", task.Name(), line)
+				}
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// A job that finds its pool cold (the workers gave their P back, so their
+// runtime monitors slept) must not be beset by the monitor's restart, a
+// look every 20 us: workers start with a timer slack that spaces those
+// looks out (workerTimerSlack), and the parent's threads keep their own.
+func TestAColdJobIsNotBesetByTheRuntimeMonitor(t *testing.T) {
+	region, err := NewRegion(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	p, err := New(region, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	pid := p.Workers()[0].Pid
+	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/timerslack_ns"); err == nil {
+		if got := strings.TrimSpace(string(b)); got != strconv.FormatInt(int64(workerTimerSlack), 10) {
+			t.Errorf("worker's timer slack %s ns, want %d", got, workerTimerSlack.Nanoseconds())
+		}
+	}
+	slack := fmt.Sprint(workerTimerSlack.Nanoseconds())
+	threads, _ := os.ReadDir("/proc/self/task")
+	for _, th := range threads {
+		if b, err := os.ReadFile("/proc/self/task/" + th.Name() + "/timerslack_ns"); err == nil && strings.TrimSpace(string(b)) == slack {
+			t.Errorf("thread %s of the parent kept the workers' timer slack", th.Name())
+		}
+	}
+	const jobs = 5
+	var switches int
+	for range jobs {
+		time.Sleep(holdFor + 80*time.Millisecond) // cold
+		before := voluntarySwitches(t, pid)
+		if _, err := p.Run(t.Context(), Job{Task: []byte("spin:50000"), Chunks: 1}); err != nil {
+			t.Fatal(err)
+		}
+		switches += voluntarySwitches(t, pid) - before
+	}
+	// A relaxed monitor looks every 10 ms: about 5 in a 50 ms job, a few
+	// more if the job waited for a CPU. Restarting without the slack it
+	// looked 55-60 times.
+	if per := float64(switches) / jobs; per > 30 {
+		t.Errorf("a 50 ms job that found the pool cold: %.1f voluntary switches of its worker, want under 30", per)
 	}
 }

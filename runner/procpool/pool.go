@@ -361,7 +361,7 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	// and may let exit; the runtime never ends other threads.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	started := make(chan error)
-	go func() { started <- w.cmd.Start() }()
+	go func() { started <- startWithTimerSlack(w.cmd) }()
 	err = <-started
 	stdoutW.Close()
 	if err != nil {
@@ -371,6 +371,35 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	w.pid = w.cmd.Process.Pid
 	go p.read(w, stdoutR)
 	return w, nil
+}
+
+// workerTimerSlack is the timer slack workers start with: how late the
+// kernel may fire their timers, to batch wake-ups. A worker's runtime
+// monitor (sysmon), woken with the first job after a deep sleep (see
+// holdFor), polls every 20 us for its first fifty looks, then ever less
+// often: that is 50-60 wake-ups, each taking the core from a worker that
+// computes, at the start of every job that finds a pool cold, as every job
+// of a sweep does. With 10 ms of slack those looks come at most about every
+// 10 ms, sysmon's relaxed rate: a 50 ms job counted 67 context switches of
+// its worker with the kernel's default of 50 us, and 9 with 10 ms, as many
+// as a worker that was never cold. A worker has no timer that needs more
+// precision: it waits on a futex, and its chunks compute.
+const workerTimerSlack = 10 * time.Millisecond
+
+// startWithTimerSlack starts cmd with workerTimerSlack. Slack is inherited
+// from the thread that forks and kept across exec, so the goroutine sets it
+// on its thread for the start and puts it back; the thread is locked only
+// while that lasts, so it never exits (see spawn on Pdeathsig).
+func startWithTimerSlack(cmd *exec.Cmd) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	prev, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+	if err != nil || prev <= 0 {
+		return cmd.Start() // no slack to set and restore
+	}
+	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(workerTimerSlack), 0, 0, 0)
+	defer unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(prev), 0, 0, 0)
+	return cmd.Start()
 }
 
 // workerGodebug returns the worker's GODEBUG: the parent's, plus

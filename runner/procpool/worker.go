@@ -140,6 +140,7 @@ func serve(marker string, resolve Resolver) int {
 	// Without schedstat (a kernel without CONFIG_SCHED_INFO) run delays
 	// are reported as zero; the CPU clock needs no file.
 	w.sched, _ = cputime.OpenThread()
+
 	if err := w.send(message{kind: kindReady, pid: int64(os.Getpid())}); err != nil {
 		return 0 // the parent is gone
 	}
@@ -183,8 +184,9 @@ const spinFor = 50 * time.Microsecond
 // held and sysmon relaxed, at the price of sysmon's look every 10 ms), then
 // in an ordinary one, which lets its runtime go to sleep entirely: an idle
 // pool costs nothing, however many workers it has. Jobs that come faster
-// than holdFor, as in a sweep's run of one cell, find sysmon relaxed.
-var holdFor = 20 * time.Millisecond
+// than holdFor find sysmon relaxed; those that find it asleep would pay its
+// restart, but for the timer slack workers start with (workerTimerSlack).
+const holdFor = 20 * time.Millisecond
 
 // orphanCheck bounds a deep sleep, after which a worker checks that its
 // parent lives: Pdeathsig kills it when its parent dies, this is the
