@@ -76,6 +76,7 @@ func benchKernel(b *testing.B, kernel string) {
 			b.Fatal(err)
 		}
 		p.Shape = shape
+		p.Chunks = info.ChunksFor(p.Size, cpuSpread())
 		for _, name := range runner.Strategies() {
 			for _, sched := range scheds {
 				cell := runner.Cell{Params: p, Strategy: name, Sched: sched}
@@ -89,6 +90,25 @@ func benchKernel(b *testing.B, kernel string) {
 			}
 		}
 	}
+}
+
+// cpuSpread is the largest -cpu value within this machine's CPUs, or
+// GOMAXPROCS without -cpu: the chunk count follows the chunk rule of a
+// sweep with those worker counts, the same at every -cpu value, so that
+// every line does the same work.
+func cpuSpread() int {
+	spread := 0
+	if f := flag.Lookup("test.cpu"); f != nil {
+		for item := range strings.SplitSeq(f.Value.String(), ",") {
+			if n, err := strconv.Atoi(strings.TrimSpace(item)); err == nil {
+				spread = max(spread, n)
+			}
+		}
+	}
+	if spread == 0 {
+		spread = runtime.GOMAXPROCS(0)
+	}
+	return min(spread, runtime.NumCPU())
 }
 
 // benchName is the cell's name below the kernel's benchmark, without the

@@ -19,6 +19,7 @@ func init() {
 			SizeMeaning: "total message bytes",
 			Unit:        "B",
 			WorkGrowth:  1,
+			Items:       hashMessages,
 		},
 		build: newHash,
 	})
@@ -49,8 +50,11 @@ type hash struct {
 	lengths  []int // of each message, fixed by shape and size
 }
 
+// hashMessages is the number of messages, and digests, of size bytes.
+func hashMessages(size int) int { return (size + HashMessageBytes - 1) / HashMessageBytes }
+
 func newHash(p Params) (Kernel, error) {
-	messages := (p.Size + HashMessageBytes - 1) / HashMessageBytes
+	messages := hashMessages(p.Size)
 	if err := checkFootprint(p, float64(messages+1)*8+float64(p.Size), float64(messages)*sha256.Size); err != nil {
 		return nil, err
 	}

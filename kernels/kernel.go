@@ -15,6 +15,13 @@ import (
 // a chunk costs nothing next to computing it.
 const DefaultChunks = 64
 
+// ChunksPerWorker is how many chunks a run deals each worker at least,
+// where the kernel's size allows: with fewer, dynamic scheduling has nothing
+// to balance uneven chunks with, and a fixed count starves big pools by
+// construction (64 chunks at 128 workers leave half of them without work,
+// and the report would blame the strategy for the imbalance).
+const ChunksPerWorker = 8
+
 // DefaultSeed seeds the inputs unless told otherwise.
 const DefaultSeed = 1
 
@@ -85,6 +92,9 @@ type Info struct {
 	// Chunks is the kernel's own default chunk count, where
 	// DefaultChunks does not suit it; 0 for DefaultChunks.
 	Chunks int
+	// Items returns how many independent output items a run at size has
+	// (rows of C, digests, answers): the most chunks that all do work.
+	Items func(size int) int
 }
 
 // DefaultChunks returns the chunk count the kernel runs unless told
@@ -94,6 +104,17 @@ func (in Info) DefaultChunks() int {
 		return in.Chunks
 	}
 	return DefaultChunks
+}
+
+// ChunksFor returns the chunk count of runs at size by up to workers
+// workers at once: the kernel's default, raised to ChunksPerWorker per
+// worker, and at most one chunk per output item.
+func (in Info) ChunksFor(size, workers int) int {
+	c := max(in.DefaultChunks(), ChunksPerWorker*workers)
+	if in.Items != nil {
+		c = min(c, max(1, in.Items(size)))
+	}
+	return min(c, MaxChunks)
 }
 
 // ScaledSize returns the size that does factor times the work of size,

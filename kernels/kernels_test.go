@@ -355,3 +355,44 @@ func TestScaledSizeGrowsTheWorkByTheFactor(t *testing.T) {
 		}
 	}
 }
+
+func TestChunksGrowWithWorkersUpToOnePerItem(t *testing.T) {
+	tests := []struct {
+		kernel  string
+		size    int
+		workers int
+		want    int
+	}{
+		{"hash", 64 << 20, 1, DefaultChunks},
+		{"hash", 64 << 20, 8, DefaultChunks},
+		{"hash", 64 << 20, 16, 128},
+		{"hash", 64 << 20, 128, 1024},
+		{"hash", 64 << 20, 1024, 4096}, // one chunk per message
+		{"hash", 1, 128, 1},
+		{"matmul", 512, 2, 16},
+		{"matmul", 512, 16, 128},
+		{"matmul", 512, 128, 512}, // one chunk per row of C
+		{"search", 1 << 22, 256, 2048},
+		{"search", 3, 256, 1},
+	}
+	for _, tt := range tests {
+		info, err := Lookup(tt.kernel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := info.ChunksFor(tt.size, tt.workers)
+		if got != tt.want {
+			t.Errorf("%s size %d at %d workers: %d chunks, want %d", tt.kernel, tt.size, tt.workers, got, tt.want)
+		}
+		// Every chunk does some work: its range of items is not empty.
+		if items := info.Items(tt.size); got > items {
+			t.Errorf("%s size %d: %d chunks for %d items", tt.kernel, tt.size, got, items)
+		}
+	}
+	for _, name := range Names() {
+		info, _ := Lookup(name)
+		if info.Items == nil {
+			t.Errorf("%s has no Items: its chunk count cannot be bounded", name)
+		}
+	}
+}

@@ -22,6 +22,7 @@ func init() {
 			// 32 rows at n = 512 run near a whole-matrix call, and still
 			// give 8 chunks per worker at 2 workers.
 			Chunks: 16,
+			Items:  func(n int) int { return n },
 		},
 		build: newMatmul,
 	})

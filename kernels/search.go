@@ -16,6 +16,7 @@ func init() {
 			SizeMeaning: "sorted uint64 keys; queries are half as many",
 			Unit:        "queries",
 			WorkGrowth:  1,
+			Items:       searchQueries,
 		},
 		build: newSearch,
 	})
@@ -33,8 +34,11 @@ type search struct {
 	queries int
 }
 
+// searchQueries is the number of queries, and answers, for keys keys.
+func searchQueries(keys int) int { return max(1, keys/2) }
+
 func newSearch(p Params) (Kernel, error) {
-	queries := max(1, p.Size/2)
+	queries := searchQueries(p.Size)
 	if err := checkFootprint(p, float64(p.Size+queries)*8, float64(queries)*8); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	warmup := fs.Int("warmup", 1, "discarded rounds of each kernel configuration (at least 250ms of them)")
 	jobTimeout := fs.Duration("job-timeout", 0, "longest one run of a cell may take before the sweep fails naming what is stuck (0: max(10s, 20 x the cell's median), a minute for its first runs)")
 	scaling := fs.String("scaling", "strong", "strong: fixed work; weak: work grows with the worker count")
-	chunks := fs.Int("chunks", 0, "chunks per run (0: each kernel's own default, 16 for matmul and 64 for the others)")
+	chunks := fs.Int("chunks", 0, "chunks per run (0: each kernel's own default, 16 for matmul and 64 for the others, raised to 8 per worker of the largest worker count within the usable CPUs, at most one per output item)")
 	seed := fs.Uint64("seed", kernels.DefaultSeed, "seed of the inputs")
 	orderSeed := fs.Uint64("order-seed", 0, "seed of each round's random order of cells (0: a fresh one, written in the file)")
 	refs := fs.String("ref", "native", "references measured in the same run: native (openssl SHA-256, FP64 peak, memory probe), python (the py-* strategies: Python's multiprocessing on the same work); a list, or none")
@@ -116,6 +116,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	case *forks < 1 || *forks > maxForks:
 		return usagef("-forks %d: want 1 to %d", *forks, maxForks)
 	}
+	env := runner.CheckEnv()
+	if *chunks == 0 {
+		spread := min(slices.Max(plan.Workers), env.UsableCPUs)
+		for i, p := range plan.Configs {
+			info, _ := kernels.Lookup(p.Kernel) // makePlan looked it up
+			plan.Configs[i].Chunks = info.ChunksFor(p.Size, spread)
+		}
+	}
 	plan.Count, plan.Precision, plan.Budget, plan.Warmup = *count, *precision, *budget, *warmup
 	plan.OrderSeed = *orderSeed
 	plan.JobTimeout = *jobTimeout
@@ -127,7 +135,6 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 
-	env := runner.CheckEnv()
 	path := *out
 	if path == "" {
 		path = filepath.Join("results", "local", fmt.Sprintf("%s-%s-%s.txt", time.Now().Format("20060102-150405"), sanitize(env.Host), sanitize(env.Commit)))
