@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -988,5 +989,56 @@ func checkLimits(workers int) error {
 		return fmt.Errorf("procpool: %d workers need about %d open descriptors (%d open now, %d per worker), but the limit is %d: raise it (ulimit -n) or use fewer workers",
 			workers, need, open, descriptorsPerWorker, lim.Cur)
 	}
+	// The process limit counts every thread of the user, and is not
+	// enforced for root.
+	if os.Geteuid() != 0 && unix.Getrlimit(unix.RLIMIT_NPROC, &lim) == nil && lim.Cur != unix.RLIM_INFINITY {
+		if err := checkThreads(workers, userThreads(os.Getuid()), lim.Cur); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// threadsPerWorker is how many threads a worker runs, rounded up: its
+// locked main thread, the runtime's monitor and a spare or two (4 counted
+// with GOMAXPROCS=1, under -race too).
+const threadsPerWorker = 6
+
+// checkThreads fails when workers, on top of the user's threads now,
+// would pass the process limit (RLIMIT_NPROC counts threads).
+func checkThreads(workers, threads int, limit uint64) error {
+	if need := threads + threadsPerWorker*workers; uint64(need) > limit {
+		return fmt.Errorf("procpool: %d workers need about %d threads of this user (%d running now, %d per worker), but the process limit is %d: raise it (ulimit -u) or use fewer workers",
+			workers, need, threads, threadsPerWorker, limit)
+	}
+	return nil
+}
+
+// userThreads counts the threads of the processes whose real user is uid,
+// as the kernel counts them against RLIMIT_NPROC; processes it cannot read
+// are skipped.
+func userThreads(uid int) int {
+	procs, _ := os.ReadDir("/proc")
+	total := 0
+	for _, p := range procs {
+		if p.Name()[0] < '0' || p.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + p.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var real, threads int
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				real, _ = strconv.Atoi(strings.Fields(v)[0])
+			} else if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+				threads, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		if real == uid {
+			total += threads
+		}
+	}
+	return total
 }

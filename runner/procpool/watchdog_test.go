@@ -207,3 +207,30 @@ func TestAPoolAboveTheDescriptorLimitFailsBeforeStarting(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestAPoolAboveTheProcessLimitFailsBeforeStarting(t *testing.T) {
+	tests := []struct {
+		workers, threads int
+		limit            uint64
+		ok               bool
+	}{
+		{2, 100, 4096, true},
+		{256, 100, 4096, true},
+		{256, 3000, 4096, false},
+		{8, 10, 58, true},
+		{8, 11, 58, false},
+	}
+	for _, tt := range tests {
+		err := checkThreads(tt.workers, tt.threads, tt.limit)
+		if (err == nil) != tt.ok {
+			t.Errorf("%d workers, %d threads, limit %d: %v, want ok %v", tt.workers, tt.threads, tt.limit, err, tt.ok)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "process limit is") || strings.Contains(err.Error(), "\n")) {
+			t.Errorf("error %q: want one line naming the process limit", err)
+		}
+	}
+	// This machine's count includes this test's own threads.
+	if n := userThreads(os.Getuid()); n < 2 {
+		t.Errorf("userThreads counts %d threads of this user, this process alone runs more", n)
+	}
+}
