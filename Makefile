@@ -12,7 +12,7 @@ FUZZTIME ?= 100000x
 # Flags for corescale run in make report: three forks, so that the
 # intervals cover what differs between processes, and a budget that ends
 # the sweep within 5 minutes on 2 cores; add e.g. RUNFLAGS='-size small'.
-REPORTFLAGS ?= -forks 3 -budget 2s
+REPORTFLAGS ?= -forks 3 -budget 2s -size auto
 RUNFLAGS ?=
 # References measured beside the sweep in make report: native (openssl,
 # FP64 peak, memory probe), python (Python's multiprocessing.Pool on the

@@ -92,6 +92,11 @@ type Info struct {
 	// Chunks is the kernel's own default chunk count, where
 	// DefaultChunks does not suit it; 0 for DefaultChunks.
 	Chunks int
+	// BigSize is the named size for machines of more than BigMachine
+	// usable CPUs ("auto" picks it there): the smallest that leaves each
+	// of 128 workers at least a millisecond of work on the hosts measured,
+	// where the default's fixed costs would dominate.
+	BigSize string
 	// Items returns how many independent output items a run at size has
 	// (rows of C, digests, answers): the most chunks that all do work.
 	Items func(size int) int
@@ -155,6 +160,20 @@ func Lookup(name string) (Info, error) {
 		return Info{}, fmt.Errorf("kernels: unknown kernel %q (have %s)", name, strings.Join(Names(), ", "))
 	}
 	return d.Info, nil
+}
+
+// BigMachine is the number of usable CPUs above which the size "auto"
+// means each kernel's BigSize: the default sizes give 16 workers a few
+// milliseconds each.
+const BigMachine = 16
+
+// AutoSize returns the named size "auto" stands for on a machine of
+// usable CPUs: "default", or above BigMachine the kernel's BigSize.
+func (in Info) AutoSize(usable int) string {
+	if usable > BigMachine && in.BigSize != "" {
+		return in.BigSize
+	}
+	return "default"
 }
 
 // NamedSize returns the Size that the named size (small, default, large)

@@ -37,7 +37,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	strategies := fs.String("strategies", strings.Join(runner.Strategies(), ","), "strategies to run")
 	scheds := fs.String("sched", "dynamic,static", "scheduling policies: dynamic, static")
 	workersFlag := fs.String("workers", "", "worker counts, or max for NumCPU (default: powers of two up to NumCPU, NumCPU and 2 x NumCPU)")
-	sizes := fs.String("size", "default", "problem sizes: small, default, large (a list reads cost against size)")
+	sizes := fs.String("size", "default", "problem sizes: small, default, large, or auto (default up to 16 usable CPUs, above each kernel's size for big machines); a list reads cost against size")
 	count := fs.Int("count", 0, "samples per cell; 0 samples until the 95% CI of the median is within -precision, or -budget is spent")
 	precision := fs.Float64("precision", 0.02, "adaptive sampling: wanted half-width of the 95% CI, relative to the median")
 	budget := fs.Duration("budget", 3*time.Second, "adaptive sampling: time per cell before giving up on -precision")
@@ -58,7 +58,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("run takes no arguments, got %q", fs.Args())
 	}
 
-	plan, err := makePlan(*kernelsFlag, *shapes, *sizes, *chunks, *seed)
+	env := runner.CheckEnv()
+	plan, err := makePlan(*kernelsFlag, *shapes, *sizes, *chunks, *seed, env.UsableCPUs)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,6 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	case *forks < 1 || *forks > maxForks:
 		return usagef("-forks %d: want 1 to %d", *forks, maxForks)
 	}
-	env := runner.CheckEnv()
 	if *chunks == 0 {
 		spread := min(slices.Max(plan.Workers), env.UsableCPUs)
 		for i, p := range plan.Configs {
@@ -258,7 +258,7 @@ func orNone(s string) string {
 }
 
 // makePlan turns the kernel, shape and size flags into kernel configurations.
-func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (runner.Plan, error) {
+func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64, usableCPUs int) (runner.Plan, error) {
 	var plan runner.Plan
 	names, shapes, sizes := list(kernelList), list(shapeList), list(sizeList)
 	if len(names) == 0 {
@@ -287,6 +287,9 @@ func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (
 			}
 		}
 		for _, size := range sizes {
+			if size == "auto" {
+				size = info.AutoSize(usableCPUs)
+			}
 			n, err := info.NamedSize(size)
 			if err != nil {
 				return plan, usageError{err}
@@ -296,7 +299,9 @@ func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64) (
 				if c == 0 {
 					c = info.DefaultChunks()
 				}
-				plan.Configs = append(plan.Configs, kernels.Params{Kernel: name, Shape: shape, Size: n, Chunks: c, Seed: seed})
+				if p := (kernels.Params{Kernel: name, Shape: shape, Size: n, Chunks: c, Seed: seed}); !slices.Contains(plan.Configs, p) {
+					plan.Configs = append(plan.Configs, p) // auto may name a listed size
+				}
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner"
 )
@@ -544,5 +545,38 @@ func TestRunFailsWhenAWorkerDies(t *testing.T) {
 		}
 	} else {
 		checkNoTempFiles(t, dir) // failed before the first round finished
+	}
+}
+
+func TestSizeAutoPicksBigSizesOnlyOnBigMachines(t *testing.T) {
+	tests := []struct {
+		usable int
+		want   map[string]string // kernel -> named size
+	}{
+		{2, map[string]string{"hash": "default", "matmul": "default", "search": "default"}},
+		{16, map[string]string{"hash": "default", "matmul": "default", "search": "default"}},
+		{128, map[string]string{"hash": "large", "matmul": "large", "search": "default"}},
+	}
+	for _, tt := range tests {
+		plan, err := makePlan("hash,matmul,search", "", "auto,default", 0, 1, tt.usable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]int{}
+		for _, p := range plan.Configs {
+			if !slices.Contains(got[p.Kernel], p.Size) {
+				got[p.Kernel] = append(got[p.Kernel], p.Size)
+			}
+		}
+		for kernel, size := range tt.want {
+			info, _ := kernels.Lookup(kernel)
+			want := []int{info.Sizes[size]}
+			if size != "default" {
+				want = append(want, info.Sizes["default"])
+			}
+			if !slices.Equal(got[kernel], want) {
+				t.Errorf("%d usable CPUs: %s sizes %v, want %v (auto = %s, then default, once each)", tt.usable, kernel, got[kernel], want, size)
+			}
+		}
 	}
 }
