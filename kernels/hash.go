@@ -13,12 +13,12 @@ import (
 func init() {
 	register(&definition{
 		Info: Info{
-			Name:        "hash",
-			Shapes:      []string{"uniform", "skewed"},
-			Sizes:       map[string]int{"small": 4 << 20, "default": 64 << 20, "large": 256 << 20},
+			Name:   "hash",
+			Shapes: []string{"uniform", "skewed"},
+			Sizes:  map[string]int{"small": 4 << 20, "default": 64 << 20, "large": 256 << 20},
 			// 256 MiB take about 0.2 s on one core: 1.6 ms for each of
 			// 128 workers.
-			BigSize: "large",
+			BigSize:     "large",
 			SizeMeaning: "total message bytes",
 			Unit:        "B",
 			WorkGrowth:  1,

@@ -11,12 +11,12 @@ import (
 func init() {
 	register(&definition{
 		Info: Info{
-			Name:        "matmul",
-			Shapes:      []string{"square"},
-			Sizes:       map[string]int{"small": 128, "default": 512, "large": 1536},
+			Name:   "matmul",
+			Shapes: []string{"square"},
+			Sizes:  map[string]int{"small": 128, "default": 512, "large": 1536},
 			// 1536^3 x 2 FLOPs take about 0.25 s on one core near the
 			// FMA peak: 2 ms for each of 128 workers.
-			BigSize: "large",
+			BigSize:     "large",
 			SizeMeaning: "n: C = A x B for n x n float64 matrices",
 			Unit:        "FLOP",
 			WorkGrowth:  3,

@@ -10,12 +10,12 @@ import (
 func init() {
 	register(&definition{
 		Info: Info{
-			Name:        "search",
-			Shapes:      []string{"uniform"},
-			Sizes:       map[string]int{"small": 1 << 16, "default": 1 << 22, "large": 1 << 24},
+			Name:   "search",
+			Shapes: []string{"uniform"},
+			Sizes:  map[string]int{"small": 1 << 16, "default": 1 << 22, "large": 1 << 24},
 			// 2^21 queries from memory take about 0.75 s on one core:
 			// 6 ms for each of 128 workers already.
-			BigSize: "default",
+			BigSize:     "default",
 			SizeMeaning: "sorted uint64 keys; queries are half as many",
 			Unit:        "queries",
 			WorkGrowth:  1,
