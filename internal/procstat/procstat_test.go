@@ -118,13 +118,16 @@ func TestReadSeesAStoppedChild(t *testing.T) {
 // main thread, which /proc/<pid>/stat describes.
 const spinChildEnv = "PROCSTAT_SPIN_CHILD"
 
+var spins int // what the spinning thread writes
+
 func init() {
 	if os.Getenv(spinChildEnv) == "" {
 		return
 	}
 	runtime.LockOSThread() // the main goroutine keeps the main thread
 	go func() {
-		for {
+		for n := 0; ; n++ {
+			spins = n
 		}
 	}()
 	select {} // the main thread sleeps here for good
