@@ -414,6 +414,9 @@ func (f *File) readRemark(key, value string) error {
 		}
 		f.Unconverged = append(f.Unconverged, Unconverged{Cell: parsed.cell(), Samples: n, HalfWidth: pct / 100})
 	case noteCeiling:
+		if parsed.base != BaseCeiling {
+			return fmt.Errorf("%q is not a ceiling's name", subject)
+		}
 		// Kept until the ceiling lines are read: see placeCeilingNotes.
 		f.ceilingNotes = append(f.ceilingNotes, [2]string{name, rest})
 	}
@@ -449,10 +452,14 @@ func ceilingOf(n parsedName) Ceiling {
 
 func (f *File) placeCeilingNotes() {
 	for _, note := range f.ceilingNotes {
-		name, how := note[0], note[1]
+		// Names are compared as the writer writes them, so that a name
+		// with keys missing or in another order matches the same ceiling
+		// in every reading.
+		c := ceilingOf(parseName(benchfmt.Name(note[0]).Parts()))
+		how := note[1]
 		found := false
 		for i := range f.Ceilings {
-			if f.Ceilings[i].Name() == name {
+			if f.Ceilings[i].Name() == c.Name() {
 				f.Ceilings[i].How, found = how, true
 			}
 		}
@@ -460,7 +467,6 @@ func (f *File) placeCeilingNotes() {
 		if found || !skipped {
 			continue
 		}
-		c := ceilingOf(parseName(benchfmt.Name(name).Parts()))
 		c.How, c.Skipped = reason, true
 		f.Ceilings = append(f.Ceilings, c)
 	}

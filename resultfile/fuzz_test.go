@@ -12,6 +12,10 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("goos: linux\n# date: x\nBenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 2e6 ns/op 2e9 B/s 1.9e6 span-max-ns/op\n# rounds: Hash/shape=uniform/size=4Mi: 1\n"))
 	f.Add([]byte("BenchmarkX-4 1 5 ns/op\n# not converged: BenchmarkX: 3 samples, 95% interval +-2.0%\n"))
 	f.Add([]byte("BenchmarkStartup/Hash/shape=u/size=1/strategy=procpool/workers=2 1 3e6 ns/op\nBenchmarkCeiling/kernel=hash/source=o/cores=1 1 2e9 B/s\n# ceiling: BenchmarkCeiling/kernel=hash/source=o/cores=2: skipped: none\n"))
+	// Found by the fuzzer: a ceiling without keys and a skipped-ceiling
+	// note naming no ceiling merged into one ceiling when read back.
+	f.Add([]byte("BenchmarkCeiling 0 0 0\n# ceiling: Benchmark: skipped: "))
+	f.Add([]byte("BenchmarkCeiling 0 0 0\n# ceiling: BenchmarkCeiling: skipped: x"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Read(bytes.NewReader(data), "fuzz.txt")
 		if err != nil {
