@@ -45,7 +45,10 @@ func placement(p topology.Policy, workers int) []topology.Set {
 // pinThread pins the calling OS thread to cpus and returns the function
 // that gives it back its former mask. The caller must be locked to its
 // thread (runtime.LockOSThread) from before pinThread until after restore,
-// or another goroutine inherits the pinned thread.
+// or another goroutine inherits the pinned thread. The mask does not leak
+// into threads the runtime starts meanwhile: a thread inherits its
+// creator's mask, but the runtime never clones a thread locked with
+// LockOSThread (newm hands the job to its template thread).
 func pinThread(cpus topology.Set) (restore func(), err error) {
 	var old, set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &old); err != nil {

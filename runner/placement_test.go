@@ -197,3 +197,33 @@ func TestEnvConfigIsTheSameEveryRun(t *testing.T) {
 		t.Errorf("env's usable CPUs %d, topology's %d", a.UsableCPUs, Machine().UsableCPUs())
 	}
 }
+
+// After a pinned run, no thread of this process keeps a pinned mask: each
+// worker gives its thread its mask back, and threads the runtime starts
+// for the locked workers are not clones of a pinned thread.
+func TestPinnedGoroutinesLeaveNoThreadPinned(t *testing.T) {
+	twoPinned(t)
+	w := newWorkload(t, smallParams(t)[0])
+	s, err := NewPinnedStrategy(resultfile.Goroutines, w, 8, topology.Cores) // more locked workers than Ps: new threads
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := Measure(context.Background(), s, w, procpool.Dynamic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := Machine().Affinity.String()
+	paths, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok && strings.TrimSpace(v) != want {
+				t.Errorf("thread %s allowed %q after the run, want %q", path, strings.TrimSpace(v), want)
+			}
+		}
+	}
+}
