@@ -5,10 +5,12 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -23,6 +25,10 @@ type chart struct {
 	scalings []*Scaling
 	labels   []string // of each scaling's file, "" when there is one file
 	ncpu     int      // CPUs of the machine, to mark on the worker axis; 0 if unknown
+	// boundaries are the machine's topology boundaries (physical cores,
+	// one L3 domain, one NUMA node, all threads), marked on the worker
+	// axis where they fall inside it.
+	boundaries []resultfile.Boundary
 }
 
 const (
@@ -77,7 +83,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 	colors := map[string]int{}
 	for i, sc := range ch.scalings {
 		for _, cv := range sc.Curves { // the baseline is no curve: 1 by definition
-			key := cv.Strategy + "\x00" + ch.labels[i]
+			key := cv.Strategy + "/" + cv.Pin + "\x00" + ch.labels[i]
 			if _, ok := colors[key]; !ok {
 				colors[key] = len(colors)
 			}
@@ -146,6 +152,9 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 		p.Add(cpus)
 		legend.Add(fmt.Sprintf("CPUs (%d)", ch.ncpu), cpus)
 	}
+	if err := ch.markBoundaries(p, &legend, maxWorkers); err != nil {
+		return err
+	}
 
 	if withFit {
 		note := plotter.NewFunction(func(float64) float64 { return math.NaN() })
@@ -154,6 +163,68 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 		legend.Add("USL fit", note)
 	}
 	return savePNG(p, legend, path)
+}
+
+// markBoundaries draws a vertical line at each topology boundary inside
+// the worker axis (past 1), labelled at the top with its names: "cores" at
+// the physical core count, "l3" at one L3 domain's cores, and so on;
+// boundaries at one worker count share a line.
+func (ch *chart) markBoundaries(p *plot.Plot, legend *plot.Legend, maxWorkers float64) error {
+	var first *plotter.Line
+	for _, m := range boundaryMarks(ch.boundaries, maxWorkers) {
+		x, name := float64(m.workers), m.label
+		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: p.Y.Max}})
+		if err != nil {
+			return err
+		}
+		line.Color = color.RGBA{R: 150, G: 90, B: 170, A: 255}
+		line.Width = vg.Points(0.8)
+		line.Dashes = []vg.Length{vg.Points(5), vg.Points(2), vg.Points(1), vg.Points(2)}
+		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x, Y: p.Y.Max}}, Labels: []string{name}})
+		if err != nil {
+			return err
+		}
+		for i := range labels.TextStyle {
+			labels.TextStyle[i].Color = line.Color
+			labels.TextStyle[i].YAlign = text.YTop
+		}
+		labels.Offset = vg.Point{X: vg.Points(2), Y: -vg.Points(2)}
+		p.Add(line, labels)
+		if first == nil {
+			first = line
+		}
+	}
+	if first != nil {
+		legend.Add("topology boundaries", first)
+	}
+	return nil
+}
+
+// A boundaryMark is a line on the worker axis and its label.
+type boundaryMark struct {
+	workers int
+	label   string
+}
+
+// boundaryMarks are the lines to draw for the boundaries inside the worker
+// axis (past 1 and up to maxWorkers), by worker count, the names of
+// boundaries at one count joined.
+func boundaryMarks(bs []resultfile.Boundary, maxWorkers float64) []boundaryMark {
+	var marks []boundaryMark
+	at := map[int]int{} // worker count -> index in marks
+	for _, b := range bs {
+		if b.Workers <= 1 || float64(b.Workers) > maxWorkers {
+			continue
+		}
+		if i, ok := at[b.Workers]; ok {
+			marks[i].label += ", " + b.Name
+			continue
+		}
+		at[b.Workers] = len(marks)
+		marks = append(marks, boundaryMark{b.Workers, b.Name})
+	}
+	slices.SortStableFunc(marks, func(a, b boundaryMark) int { return a.workers - b.workers })
+	return marks
 }
 
 // savePNG draws the plot with its legend beside it, not over the curves.

@@ -71,7 +71,10 @@ type Cell struct {
 	PerWorker string
 	Strategy  string
 	Sched     string
-	Workers   int
+	// Pin is the placement policy that pinned the workers to CPUs; ""
+	// when they were not pinned.
+	Pin     string
+	Workers int
 	// Values holds the samples of each unit (tidied: sec/op, B/s,
 	// FLOP/s, queries/s, busy-max-sec/op, ...), in file order.
 	Values map[string][]float64
@@ -194,7 +197,7 @@ func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
 		r := smp.Cell
 		c = &Cell{
 			File: file, Name: smp.Name, Kernel: r.Kernel,
-			Shape: r.Shape, Size: r.Size, PerWorker: r.PerWorker, Strategy: r.Strategy, Sched: r.Sched, Workers: r.Workers,
+			Shape: r.Shape, Size: r.Size, PerWorker: r.PerWorker, Strategy: r.Strategy, Sched: r.Sched, Pin: r.Pin, Workers: r.Workers,
 			Values: map[string][]float64{},
 		}
 		index[id] = c

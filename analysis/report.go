@@ -62,7 +62,8 @@ func (r *Report) WriteDir(dir string) error {
 func (r *Report) charts(dir string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, group := range r.groups() {
-		ch := &chart{title: group[0].Config.String(), ncpu: r.Set.Files[group[0].Config.File].NCPU()}
+		file := r.Set.Files[group[0].Config.File]
+		ch := &chart{title: group[0].Config.String(), ncpu: file.NCPU(), boundaries: file.Boundaries()}
 		for _, sc := range group {
 			ch.scalings = append(ch.scalings, sc)
 			label := ""
@@ -195,7 +196,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 		t.Notes = append(t.Notes, "No serial cell: speedups are relative to each curve's own 1-worker point.")
 	}
 	for _, cv := range sc.Curves {
-		row := []string{cv.Strategy, cv.Sched}
+		row := []string{cv.Strategy, SchedLabel(cv.Sched, cv.Pin)}
 		var last *Point
 		for _, w := range ws {
 			p := cv.Point(w)
@@ -356,7 +357,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 	for _, sc := range group {
 		point := func(p *Point) {
 			c := p.Cell
-			row(cells, sc, c.Strategy, c.Sched, fmt.Sprint(p.Workers),
+			row(cells, sc, c.Strategy, SchedLabel(c.Sched, c.Pin), fmt.Sprint(p.Workers),
 				formatTime(p.Time.Center), formatCI(p.Time), formatRate(p.Throughput.Center, sc.Unit),
 				r.ofCeiling(sc, p), formatRatioCI(p.Speedup, "x"), formatPercentCI(p.Efficiency), formatFraction(p.KarpFlatt),
 				formatLoss(p, p.Losses.Inflation), formatLoss(p, p.Losses.Waiting), formatLoss(p, p.Losses.Imbalance), formatLoss(p, p.Losses.Overhead))
@@ -379,10 +380,10 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 			}
 			switch {
 			case law == nil:
-				row(fits, sc, cv.Strategy, cv.Sched, "-", "-", "-", "-", "-", cv.FitNote)
+				row(fits, sc, cv.Strategy, SchedLabel(cv.Sched, cv.Pin), "-", "-", "-", "-", "-", cv.FitNote)
 				continue
 			case usl == nil:
-				row(fits, sc, cv.Strategy, cv.Sched, law.Law.String(), fmt.Sprintf("%.4f", law.Serial), "-", "-", "-",
+				row(fits, sc, cv.Strategy, SchedLabel(cv.Sched, cv.Pin), law.Law.String(), fmt.Sprintf("%.4f", law.Serial), "-", "-", "-",
 					fmt.Sprintf("%.3f / - (%s)", law.R2, cv.FitNote))
 				continue
 			}
@@ -392,12 +393,12 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 			} else if usl.Kappa > 0 {
 				peak = "beyond 2x the workers fitted"
 			}
-			row(fits, sc, cv.Strategy, cv.Sched, law.Law.String(), fmt.Sprintf("%.4f", law.Serial),
+			row(fits, sc, cv.Strategy, SchedLabel(cv.Sched, cv.Pin), law.Law.String(), fmt.Sprintf("%.4f", law.Serial),
 				fmt.Sprintf("%.4f", usl.Serial), fmt.Sprintf("%.5f", usl.Kappa), peak,
 				fmt.Sprintf("%.3f / %.3f", law.R2, usl.R2))
 		}
 		for _, c := range sc.Contrasts() {
-			row(contrasts, sc, fmt.Sprint(c.Workers), c.Sched, c.Strategy, c.Base, formatRatioCI(c.Ratio, "x"), Verdict(c.Ratio, sc.Floor()))
+			row(contrasts, sc, fmt.Sprint(c.Workers), SchedLabel(c.Sched, c.Pin), c.Strategy, c.Base, formatRatioCI(c.Ratio, "x"), Verdict(c.Ratio, sc.Floor()))
 		}
 		for _, st := range r.Set.Startups {
 			if st.File == sc.Config.File && st.Config.Kernel == sc.Config.Kernel && st.Config.Shape == sc.Config.Shape && st.Config.Size == sc.Config.Size {
@@ -434,7 +435,7 @@ func (r *Report) calibrationTable(group []*Scaling) *Table {
 		t.Header = append([]string{"file"}, t.Header...)
 		t.Right = append([]bool{false}, t.Right...)
 	}
-	name := func(p *Point) string { return p.Cell.Strategy + "/" + p.Cell.Sched }
+	name := func(p *Point) string { return p.Cell.Strategy + "/" + SchedLabel(p.Cell.Sched, p.Cell.Pin) }
 	for _, sc := range group {
 		c := sc.Calibration()
 		if c == nil {
@@ -474,7 +475,7 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 	for _, sc := range group {
 		curves := map[string]*Curve{}
 		for _, cv := range sc.Curves {
-			if cv.Sched == resultfile.SchedDynamic {
+			if cv.Sched == resultfile.SchedDynamic && cv.Pin == "" {
 				curves[cv.Strategy] = cv
 			}
 		}

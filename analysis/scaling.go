@@ -53,9 +53,10 @@ func (sc *Scaling) Floor() float64 {
 	return sc.NoiseFloor.Floor()
 }
 
-// A Curve is one strategy x sched over worker counts.
+// A Curve is one strategy x sched (x placement) over worker counts.
 type Curve struct {
 	Strategy, Sched string
+	Pin             string   // the placement policy; "" when unpinned
 	Points          []*Point // by worker count
 	// Fits are Amdahl's law (Gustafson's for weak scaling) and the USL,
 	// fitted to the curve's capacity relative to its own 1-worker point,
@@ -70,8 +71,17 @@ type Curve struct {
 	OversubscriptionFrom int // the usable CPUs it starts from
 }
 
-// Name is "strategy/sched".
-func (c *Curve) Name() string { return c.Strategy + "/" + c.Sched }
+// Name is "strategy/sched", or "strategy/sched/pin=policy" when pinned.
+func (c *Curve) Name() string { return c.Strategy + "/" + SchedLabel(c.Sched, c.Pin) }
+
+// SchedLabel is how tables and charts name a sched and a placement:
+// "dynamic", or "dynamic/pin=cores" when pinned.
+func SchedLabel(sched, pin string) string {
+	if pin == "" {
+		return sched
+	}
+	return sched + "/" + resultfile.KeyPin + "=" + pin
+}
 
 // A Point is one cell of a curve.
 type Point struct {
@@ -190,9 +200,9 @@ func (sc *Scaling) build(cells []*Cell) {
 			serial = append(serial, c)
 			continue
 		}
-		key := c.Strategy + "/" + c.Sched
+		key := c.Strategy + "/" + c.Sched + "/" + c.Pin
 		if curves[key] == nil {
-			curves[key] = &Curve{Strategy: c.Strategy, Sched: c.Sched}
+			curves[key] = &Curve{Strategy: c.Strategy, Sched: c.Sched, Pin: c.Pin}
 			sc.Curves = append(sc.Curves, curves[key])
 		}
 		curves[key].Points = append(curves[key].Points, sc.point(c))
@@ -423,6 +433,7 @@ func (sc *Scaling) Workers() []int {
 type Contrast struct {
 	Workers        int
 	Sched          string
+	Pin            string // "" when unpinned: a strategy is compared with the base under the same placement
 	Strategy, Base string
 	Ratio          Ratio
 }
@@ -449,10 +460,10 @@ func (sc *Scaling) Contrasts() []Contrast {
 			}
 			for _, cv := range sc.Curves {
 				p := cv.Point(w)
-				if cv.Sched != ref.Sched || cv.Strategy == base || p == nil {
+				if cv.Sched != ref.Sched || cv.Pin != ref.Pin || cv.Strategy == base || p == nil {
 					continue
 				}
-				out = append(out, Contrast{Workers: w, Sched: cv.Sched, Strategy: cv.Strategy, Base: base,
+				out = append(out, Contrast{Workers: w, Sched: cv.Sched, Pin: cv.Pin, Strategy: cv.Strategy, Base: base,
 					Ratio: pairedRatio(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
 			}
 		}
@@ -520,6 +531,18 @@ func (sc *Scaling) Diagnosis() string {
 func (f File) NCPU() int {
 	n, _ := strconv.Atoi(f.Config[resultfile.ConfigNCPU])
 	return n
+}
+
+// Boundaries returns the worker counts where the file's machine changes
+// (its cpu-boundaries configuration: physical cores, one L3 domain, ...);
+// none for files from before they were recorded, or a value that does not
+// parse.
+func (f File) Boundaries() []resultfile.Boundary {
+	bs, err := resultfile.ParseBoundaries(f.Config[resultfile.ConfigBoundaries])
+	if err != nil {
+		return nil
+	}
+	return bs
 }
 
 // UsableCPUs returns the CPUs the file's run could use at once: its

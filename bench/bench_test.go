@@ -10,12 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/runner"
 	"github.com/corescale/corescale/runner/procpool"
 )
 
-var size = flag.String("size", "default", "problem size: small, default or large")
+var (
+	size = flag.String("size", "default", "problem size: small, default or large")
+	pins = flag.String("pin", "none", "placement of goroutines and procpool workers, a list of: none, cores, spread, compact (as corescale run -pin)")
+)
 
 func BenchmarkMatmul(b *testing.B) { benchKernel(b, "matmul") }
 func BenchmarkHash(b *testing.B)   { benchKernel(b, "hash") }
@@ -43,12 +47,12 @@ func workload(b *testing.B, p kernels.Params) *runner.Workload {
 	return w
 }
 
-func strategy(b *testing.B, name string, w *runner.Workload, workers int) runner.Strategy {
-	key := fmt.Sprintf("%v/%s/%d", w.Params(), name, workers)
+func strategy(b *testing.B, name string, w *runner.Workload, workers int, pin topology.Policy) runner.Strategy {
+	key := fmt.Sprintf("%v/%s/%d/%s", w.Params(), name, workers, pin)
 	s := strategies[key]
 	if s == nil {
 		var err error
-		if s, err = runner.NewStrategy(name, w, workers); err != nil {
+		if s, err = runner.NewPinnedStrategy(name, w, workers, pin); err != nil {
 			b.Fatal(err)
 		}
 		strategies[key] = s
@@ -70,6 +74,10 @@ func benchKernel(b *testing.B, kernel string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	policies, err := parsePins(*pins)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, shape := range info.Shapes {
 		p, err := kernels.Defaults(kernel, *size)
 		if err != nil {
@@ -78,15 +86,21 @@ func benchKernel(b *testing.B, kernel string) {
 		p.Shape = shape
 		p.Chunks = info.ChunksFor(p.Size, cpuSpread())
 		for _, name := range runner.Strategies() {
+			namePins := policies
+			if !runner.Pinnable(name) {
+				namePins = []topology.Policy{topology.None} // serial: the baseline is never pinned
+			}
 			for _, sched := range scheds {
-				cell := runner.Cell{Params: p, Strategy: name, Sched: sched}
-				b.Run(benchName(cell), func(b *testing.B) {
-					cell.Workers = leafWorkers(b)
-					if runner.CheckStrategy(name, cell.Workers) != nil {
-						cell.Workers = 1 // serial: one worker at every -cpu value
-					}
-					benchCell(b, cell)
-				})
+				for _, pin := range namePins {
+					cell := runner.Cell{Params: p, Strategy: name, Sched: sched, Pin: pin}
+					b.Run(benchName(cell), func(b *testing.B) {
+						cell.Workers = leafWorkers(b)
+						if runner.CheckStrategy(name, cell.Workers) != nil {
+							cell.Workers = 1 // serial: one worker at every -cpu value
+						}
+						benchCell(b, cell)
+					})
+				}
 			}
 		}
 	}
@@ -111,6 +125,19 @@ func cpuSpread() int {
 	return min(spread, runtime.NumCPU())
 }
 
+// parsePins reads -pin, as corescale run does.
+func parsePins(s string) ([]topology.Policy, error) {
+	var policies []topology.Policy
+	for _, item := range strings.Split(s, ",") {
+		p, err := runner.CheckPin(strings.TrimSpace(item))
+		if err != nil {
+			return nil, err
+		}
+		policies = append(policies, p)
+	}
+	return policies, nil
+}
+
 // benchName is the cell's name below the kernel's benchmark, without the
 // worker count: go test -cpu runs each leaf at every -cpu value, and says
 // which in the name's -N suffix (none for 1). Serial runs one worker at
@@ -129,7 +156,7 @@ func benchName(c runner.Cell) string {
 // would divide by the loop's whole time).
 func benchCell(b *testing.B, cell runner.Cell) {
 	w := workload(b, cell.Params)
-	s := strategy(b, cell.Strategy, w, cell.Workers)
+	s := strategy(b, cell.Strategy, w, cell.Workers, cell.Pin)
 	var sum runner.Timing
 	for b.Loop() {
 		t, err := runner.Measure(context.Background(), s, w, cell.Sched)

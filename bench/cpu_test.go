@@ -50,3 +50,39 @@ func TestEveryLineMeasuresTheWorkersItNames(t *testing.T) {
 		t.Errorf("%d benchmark lines with a worker count, want 10:\n%s", lines, out)
 	}
 }
+
+// TestPinNamesPinnedBenchmarks runs the goroutines and procpool
+// benchmarks with -pin none,cores: each is measured unpinned and pinned,
+// the pinned one named with pin=cores; serial stays unpinned.
+func TestPinNamesPinnedBenchmarks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs benchmarks")
+	}
+	out, err := exec.Command(os.Args[0], "-test.run", "^$", "-test.bench", "^BenchmarkHash$/^shape=uniform$/./^strategy=(serial|goroutines|procpool)$/^sched=dynamic$",
+		"-test.cpu", "2", "-test.benchtime", "2x", "-size", "small", "-pin", "none,cores").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	names := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(f[0], "BenchmarkHash/") {
+			names[strings.TrimPrefix(f[0], "BenchmarkHash/shape=uniform/size=4Mi/")] = true
+		}
+	}
+	for _, want := range []string{
+		"strategy=serial/sched=dynamic-2",
+		"strategy=goroutines/sched=dynamic-2", "strategy=goroutines/sched=dynamic/pin=cores-2",
+		"strategy=procpool/sched=dynamic-2", "strategy=procpool/sched=dynamic/pin=cores-2",
+	} {
+		if !names[want] {
+			t.Errorf("no line for %s in:\n%s", want, out)
+		}
+	}
+	if len(names) != 5 {
+		t.Errorf("%d benchmark lines, want 5: %v", len(names), names)
+	}
+	bad, err := exec.Command(os.Args[0], "-test.run", "^$", "-test.bench", "^BenchmarkHash$", "-size", "small", "-pin", "scatter").CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), `unknown placement policy "scatter"`) {
+		t.Errorf("-pin scatter: %v\n%s", err, bad)
+	}
+}

@@ -11,5 +11,9 @@
 // (testing omits "-1", so benchstat's column for one CPU has no header;
 // corescale run writes an explicit workers=N key instead.)
 //
-// Pass -size small|default|large after -args to change the problem size.
+// Pass -size small|default|large after -args to change the problem size,
+// and -pin with placement policies (none, cores, spread, compact; a list)
+// to pin the goroutines and procpool workers as corescale run -pin does:
+// pinned benchmarks carry a pin=policy key before the -N suffix
+// (.../sched=dynamic/pin=cores-2), unpinned ones none.
 package bench

@@ -28,6 +28,27 @@ const (
 	ConfigBLAS       = "blas"
 )
 
+// Keys of the configuration lines that describe the machine's topology
+// (package internal/topology), the same in every run on one machine.
+const (
+	// Counts of the online CPUs' packages, physical cores, SMT threads
+	// per core, L3 domains and NUMA nodes ("unknown" where sysfs does not
+	// say), the core types of a hybrid machine ("performance=0-7
+	// efficiency=8-15", or "none"), the process's affinity mask and its
+	// cgroup's cpuset as CPU lists (cpuset "none" when no cgroup limits
+	// it), and the worker counts where placement changes
+	// (ConfigBoundaries, see FormatBoundaries).
+	ConfigPackages       = "cpu-packages"
+	ConfigCores          = "cpu-cores"
+	ConfigThreadsPerCore = "cpu-threads-per-core"
+	ConfigL3Domains      = "cpu-l3-domains"
+	ConfigNUMANodes      = "cpu-numa-nodes"
+	ConfigCoreTypes      = "cpu-core-types"
+	ConfigAffinity       = "cpu-affinity"
+	ConfigCpuset         = "cpuset"
+	ConfigBoundaries     = "cpu-boundaries"
+)
+
 // Keys of note lines: facts of one run that do not make it incomparable
 // with another.
 const (

@@ -21,9 +21,10 @@
 // Three kinds of line carry facts:
 //
 //   - Configuration lines ("key: value") describe what makes two runs
-//     comparable or not: the machine (cpu, ncpu, gomaxprocs, cpu-quota), the
-//     Go version, the kind of scaling, the chunk count and the input seed.
-//     benchstat splits its tables by them, on purpose.
+//     comparable or not: the machine (cpu, ncpu, gomaxprocs, cpu-quota,
+//     usable-cpus, and its topology: cpu-cores, cpu-l3-domains, ...,
+//     cpu-boundaries), the Go version, the kind of scaling, the chunk count
+//     and the input seed. benchstat splits its tables by them, on purpose.
 //   - Note lines ("# key: value") hold what differs from run to run without
 //     making the runs incomparable (date, load, commit, host, the sampling
 //     settings, the order seed) and per-benchmark remarks (skipped cells,
@@ -32,7 +33,9 @@
 //     "benchstat old.txt new.txt" compares two runs of the same sweep.
 //   - Benchmark lines, one per verified run (Iters is always 1), every
 //     dimension a sub-benchmark key so that benchstat pivots on any of them
-//     (-col /strategy, -col /workers@num).
+//     (-col /strategy, -col /workers@num). A cell whose workers were pinned
+//     to CPUs has a pin key (.../sched=dynamic/pin=cores/workers=2); an
+//     unpinned one has none, so -col /pin sets pinned against unpinned.
 //
 // Rounds: a sweep measures every cell of a kernel configuration once per
 // round, in a fresh order each round, and writes the rounds in order. The

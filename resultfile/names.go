@@ -47,7 +47,12 @@ const (
 	KeyPerWorker = "per-worker"
 	KeyStrategy  = "strategy"
 	KeySched     = "sched"
-	KeyWorkers   = "workers"
+	// KeyPin names the placement policy of a cell whose workers were
+	// pinned to CPUs; cells left to the scheduler (policy none) have no
+	// pin key, so that their names are those of files from before
+	// placement existed and benchstat pairs them across files.
+	KeyPin     = "pin"
+	KeyWorkers = "workers"
 	// Ceiling lines.
 	KeyKernel = "kernel"
 	KeySource = "source"
@@ -74,7 +79,10 @@ type Cell struct {
 	PerWorker string
 	Strategy  string
 	Sched     string
-	Workers   int
+	// Pin is the placement policy that pinned the cell's workers to CPUs
+	// (cores, spread, compact); "" when they were not pinned.
+	Pin     string
+	Workers int
 }
 
 // ConfigName names the cell's kernel configuration:
@@ -101,16 +109,25 @@ func (c Cell) sizes() string {
 //
 //	Hash/shape=uniform/size=64Mi/strategy=procpool/sched=dynamic/workers=2
 //	Hash/shape=uniform/size=16Mi/per-worker=4Mi/strategy=procpool/sched=dynamic/workers=4  (weak scaling)
+//	Hash/shape=uniform/size=64Mi/strategy=procpool/sched=dynamic/pin=cores/workers=2  (pinned)
 //
 // The worker count is always named: go test -cpu omits a "-1" suffix, which
 // leaves benchstat's /gomaxprocs column for one CPU without a header.
 func (c Cell) Name() string {
-	return fmt.Sprintf("%s/%s=%s/%s/%s=%s/%s=%s/%s=%d", c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, KeySched, c.Sched, KeyWorkers, c.Workers)
+	return fmt.Sprintf("%s/%s=%s/%s/%s=%s/%s=%s%s/%s=%d", c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, KeySched, c.Sched, c.pin(), KeyWorkers, c.Workers)
+}
+
+// pin is the pin part of a name, with its leading '/': "" when unpinned.
+func (c Cell) pin() string {
+	if c.Pin == "" {
+		return ""
+	}
+	return "/" + KeyPin + "=" + c.Pin
 }
 
 // startupName names the start-up line of the cell's strategy and workers.
 func (c Cell) startupName() string {
-	return fmt.Sprintf("%s/%s/%s=%s/%s/%s=%s/%s=%d", BaseStartup, c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, KeyWorkers, c.Workers)
+	return fmt.Sprintf("%s/%s/%s=%s/%s/%s=%s%s/%s=%d", BaseStartup, c.Kernel, KeyShape, c.Shape, c.sizes(), KeyStrategy, c.Strategy, c.pin(), KeyWorkers, c.Workers)
 }
 
 // KernelName is a kernel's base name in benchmark names: "hash" -> "Hash".
@@ -165,7 +182,7 @@ func parseName(base []byte, parts [][]byte) parsedName {
 // -cpu), except for the baseline, which has one worker.
 func (n parsedName) cell() Cell {
 	c := Cell{Kernel: n.base, Shape: n.keys[KeyShape], Size: n.keys[KeySize], PerWorker: n.keys[KeyPerWorker],
-		Strategy: n.keys[KeyStrategy], Sched: n.keys[KeySched], Workers: n.gomaxprocs}
+		Strategy: n.keys[KeyStrategy], Sched: n.keys[KeySched], Pin: n.keys[KeyPin], Workers: n.gomaxprocs}
 	if w, err := strconv.Atoi(n.keys[KeyWorkers]); err == nil {
 		c.Workers = w
 	} else if IsBaseline(c.Strategy) {
@@ -182,3 +199,7 @@ func (n parsedName) startupCell() Cell {
 	}
 	return c
 }
+
+// PinNone is the placement policy that pins nothing: cells under it have
+// no pin key.
+const PinNone = "none"

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
@@ -13,7 +14,10 @@ type Cell struct {
 	Params   kernels.Params
 	Strategy string
 	Sched    procpool.Sched
-	Workers  int
+	// Pin is the placement policy that pins the workers to CPUs; "" or
+	// topology.None leaves them to the scheduler.
+	Pin     topology.Policy
+	Workers int
 	// PerWorker is, under weak scaling, the size per worker that
 	// Params.Size grew from with Workers (0 under strong scaling): the
 	// cells of one configuration share it.
@@ -35,11 +39,17 @@ func (c Cell) Config() kernels.Params {
 func (c Cell) Record() resultfile.Cell {
 	r := configRecord(c.Params)
 	r.Strategy, r.Sched, r.Workers = c.Strategy, c.Sched.String(), c.Workers
+	if c.pinned() {
+		r.Pin = string(c.Pin)
+	}
 	if c.PerWorker > 0 {
 		r.PerWorker = resultfile.FormatSize(c.PerWorker)
 	}
 	return r
 }
+
+// pinned reports whether the cell's workers are pinned to CPUs.
+func (c Cell) pinned() bool { return c.Pin != "" && c.Pin != topology.None }
 
 // Name returns the cell's benchmark name without the "Benchmark" prefix.
 func (c Cell) Name() string { return c.Record().Name() }

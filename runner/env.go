@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/resultfile"
 )
@@ -24,17 +22,19 @@ type Env struct {
 	Config   []resultfile.Config // what makes runs comparable: configuration lines
 	Notes    []resultfile.Config // what differs from run to run: note lines
 	Warnings []string
-	// UsableCPUs is the least of NumCPU, the affinity mask and the cgroup
-	// quota (rounded down, at least 1): the CPUs the run can use at once.
+	// UsableCPUs is the CPUs the run can use at once: the online CPUs
+	// within the affinity mask and the cgroup's cpuset, or the cgroup
+	// quota rounded down where that is less, at least 1 (Machine's
+	// UsableCPUs).
 	UsableCPUs int
 	Host       string
 	Commit     string
 }
 
-// CheckEnv reads the machine's state: CPU model and count, the cgroup CPU
-// quota (containers often allow fewer CPUs than they show), GOMAXPROCS, the
-// load average and the frequency governor where readable, the Go version
-// and the commit of the code.
+// CheckEnv reads the machine's state: CPU model and count, its topology
+// (Machine), the cgroup CPU quota and cpuset (containers often allow fewer
+// CPUs than they show), GOMAXPROCS, the load average and the frequency
+// governor where readable, the Go version and the commit of the code.
 func CheckEnv() Env {
 	var e Env
 	add := func(k, v string) { e.Config = append(e.Config, resultfile.Config{Key: k, Value: v}) }
@@ -49,24 +49,21 @@ func CheckEnv() Env {
 	add(resultfile.ConfigCPU, cpuModel())
 	add(resultfile.ConfigNCPU, strconv.Itoa(ncpu))
 	add(resultfile.ConfigGomaxprocs, strconv.Itoa(procs))
-	e.UsableCPUs = ncpu
-	var affinity unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &affinity); err == nil && affinity.Count() > 0 {
-		e.UsableCPUs = min(e.UsableCPUs, affinity.Count())
-	}
+	topo := Machine()
+	e.UsableCPUs = topo.UsableCPUs()
 	if procs < ncpu {
 		warn("GOMAXPROCS is %d of %d CPUs: goroutine strategies cannot use them all", procs, ncpu)
 	}
 	quota := "none"
-	if q, ok := cgroupQuota(); ok {
+	if q := topo.Quota; q > 0 {
 		quota = strconv.FormatFloat(q, 'f', 2, 64)
-		e.UsableCPUs = max(1, min(e.UsableCPUs, int(q)))
 		if q < float64(ncpu) {
 			warn("the cgroup CPU quota allows %.2f CPUs of the %d this machine shows: more workers than that only queue", q, ncpu)
 		}
 	}
 	add(resultfile.ConfigCPUQuota, quota)
 	add(resultfile.ConfigUsableCPUs, strconv.Itoa(e.UsableCPUs))
+	e.Config = append(e.Config, topologyConfig(topo)...)
 	if load, ok := loadAverage(); ok {
 		note(resultfile.NoteLoadavg, strconv.FormatFloat(load, 'f', 2, 64))
 	}
@@ -107,24 +104,6 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
-}
-
-// cgroupQuota returns the CPUs that cgroup v2 allows this process, if limited.
-func cgroupQuota() (float64, bool) {
-	b, err := os.ReadFile("/sys/fs/cgroup/cpu.max")
-	if err != nil {
-		return 0, false
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 || f[0] == "max" {
-		return 0, false
-	}
-	q, err1 := strconv.ParseFloat(f[0], 64)
-	p, err2 := strconv.ParseFloat(f[1], 64)
-	if err1 != nil || err2 != nil || p <= 0 {
-		return 0, false
-	}
-	return q / p, true
 }
 
 // othersRunnable is the median over a few readings of /proc/stat's

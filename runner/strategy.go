@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corescale/corescale/internal/cputime"
+	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 	"github.com/corescale/corescale/runner/pyref"
@@ -48,13 +49,17 @@ type Starter interface {
 }
 
 type strategyDef struct {
-	build func(w *Workload, workers int) (Strategy, error)
+	// build makes the strategy; cpus, when not nil, holds the CPUs each
+	// worker is pinned to.
+	build func(w *Workload, workers int, cpus []topology.Set) (Strategy, error)
 	// maxWorkers is the largest worker count that makes sense; 0 for no
 	// limit of the strategy's own.
 	maxWorkers int
 	// reference marks strategies that measure other tools for comparison
 	// (Python's), which run only when asked for.
 	reference bool
+	// pinnable marks strategies whose workers can be pinned to CPUs.
+	pinnable bool
 }
 
 // strategies is every strategy a sweep can run, registered here and only
@@ -62,8 +67,8 @@ type strategyDef struct {
 // the sweep measures it with the serial strategy whenever serial runs.
 var strategies = map[string]strategyDef{
 	resultfile.Serial:     {build: newSerial, maxWorkers: 1},
-	resultfile.Goroutines: {build: newGoroutines},
-	resultfile.Procpool:   {build: newProcpool},
+	resultfile.Goroutines: {build: newGoroutines, pinnable: true},
+	resultfile.Procpool:   {build: newProcpool, pinnable: true},
 	resultfile.PySerial:   {build: newPython(resultfile.PySerial), maxWorkers: 1, reference: true},
 	resultfile.PyThreads:  {build: newPython(resultfile.PyThreads), reference: true},
 	resultfile.PyPool:     {build: newPython(resultfile.PyPool), reference: true},
@@ -123,13 +128,31 @@ func CheckStrategy(name string, workers int) error {
 	return nil
 }
 
-// NewStrategy builds the named strategy over w with the given workers.
+// NewStrategy builds the named strategy over w with the given workers,
+// left to the scheduler.
 func NewStrategy(name string, w *Workload, workers int) (Strategy, error) {
+	return NewPinnedStrategy(name, w, workers, topology.None)
+}
+
+// NewPinnedStrategy builds the named strategy over w with the given
+// workers, each pinned to CPUs of this machine (Machine) by the placement
+// policy: goroutine workers pin their thread while they run, worker
+// processes are pinned once started.
+func NewPinnedStrategy(name string, w *Workload, workers int, pin topology.Policy) (Strategy, error) {
 	if err := CheckStrategy(name, workers); err != nil {
 		return nil, err
 	}
-	return strategies[name].build(w, workers)
+	cpus := placement(pin, workers)
+	if cpus != nil && !Pinnable(name) {
+		return nil, fmt.Errorf("runner: strategy %s cannot pin its workers (-pin %s)", name, pin)
+	}
+	return strategies[name].build(w, workers, cpus)
 }
+
+// Pinnable reports whether the named strategy's workers can be pinned to
+// CPUs: goroutines and procpool. The serial baseline stays unpinned, so
+// that every curve has the same baseline.
+func Pinnable(name string) bool { return strategies[name].pinnable }
 
 // inProcess runs chunks on goroutines of this process: one, on the caller's
 // goroutine, for serial; n new goroutines per run for goroutines, which is
@@ -138,12 +161,15 @@ type inProcess struct {
 	w       *Workload
 	workers int
 	spawn   bool
+	cpus    []topology.Set // each worker's CPUs; nil: unpinned
 }
 
-func newSerial(w *Workload, _ int) (Strategy, error) { return &inProcess{w: w, workers: 1}, nil }
+func newSerial(w *Workload, _ int, _ []topology.Set) (Strategy, error) {
+	return &inProcess{w: w, workers: 1}, nil
+}
 
-func newGoroutines(w *Workload, workers int) (Strategy, error) {
-	return &inProcess{w: w, workers: workers, spawn: true}, nil
+func newGoroutines(w *Workload, workers int, cpus []topology.Set) (Strategy, error) {
+	return &inProcess{w: w, workers: workers, spawn: true, cpus: cpus}, nil
 }
 
 func (s *inProcess) Close() error { return nil }
@@ -174,6 +200,17 @@ func (s *inProcess) Run(ctx context.Context, sched procpool.Sched) (Timing, erro
 			span[w] = time.Since(start)
 			wait[w] = min(span[w], max(0, span[w]-(threadCPU()-cpu0)))
 		}()
+		if s.cpus != nil {
+			// Pinned for this run only: the thread goes back to the
+			// runtime with its old mask (deferred before the unlock).
+			restore, err := pinThread(s.cpus[w])
+			if err != nil {
+				errs[w] = fmt.Errorf("runner: worker %d: %w", w, err)
+				stop.Store(true)
+				return
+			}
+			defer restore()
+		}
 		for i := range sched.Claim(&next, w, s.workers, chunks) {
 			if stop.Load() {
 				return
@@ -266,10 +303,20 @@ type pooled struct {
 	job  procpool.Job
 }
 
-func newProcpool(w *Workload, workers int) (Strategy, error) {
+func newProcpool(w *Workload, workers int, cpus []topology.Set) (Strategy, error) {
 	pool, err := procpool.New(w.region, workers)
 	if err != nil {
 		return nil, err
+	}
+	if cpus != nil {
+		lists := make([][]int, len(cpus))
+		for i, c := range cpus {
+			lists[i] = c
+		}
+		if err := pool.SetAffinity(lists); err != nil {
+			pool.Terminate()
+			return nil, err
+		}
 	}
 	return &pooled{pool: pool, job: procpool.Job{Task: w.task, Chunks: w.Chunks()}}, nil
 }
@@ -320,8 +367,8 @@ func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched)
 // workload's region.
 type python struct{ p *pyref.Process }
 
-func newPython(name string) func(w *Workload, workers int) (Strategy, error) {
-	return func(w *Workload, workers int) (Strategy, error) {
+func newPython(name string) func(w *Workload, workers int, _ []topology.Set) (Strategy, error) {
+	return func(w *Workload, workers int, _ []topology.Set) (Strategy, error) {
 		p, err := pyref.Start(name, w.region, w.task, workers)
 		if err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
@@ -26,6 +27,10 @@ type Plan struct {
 	// Workers are the worker counts of the parallel strategies. Serial
 	// (any one-worker strategy) runs at one worker only, as the baseline.
 	Workers []int
+	// Pins are the placement policies of the goroutines and procpool
+	// cells, each a dimension of its own (nil: topology.None only). The
+	// baseline and the reference strategies are never pinned.
+	Pins []topology.Policy
 	// Weak makes the work grow with the worker count (weak scaling: the
 	// ideal time stays flat); otherwise it is fixed (strong scaling).
 	Weak bool
@@ -136,8 +141,12 @@ type Outcome struct {
 // A/A twin, which a sweep measures with the same strategy.
 func (p Plan) Cells() []Cell {
 	var cells []Cell
-	add := func(params kernels.Params, s string, sched procpool.Sched, workers int) {
-		c := Cell{Params: params, Strategy: s, Sched: sched, Workers: workers}
+	pins := p.Pins
+	if len(pins) == 0 {
+		pins = []topology.Policy{topology.None}
+	}
+	add := func(params kernels.Params, s string, sched procpool.Sched, pin topology.Policy, workers int) {
+		c := Cell{Params: params, Strategy: s, Sched: sched, Pin: pin, Workers: workers}
 		if p.Weak {
 			info, _ := kernels.Lookup(params.Kernel)
 			c.PerWorker, c.Params.Size = params.Size, info.ScaledSize(params.Size, workers)
@@ -147,15 +156,21 @@ func (p Plan) Cells() []Cell {
 	for _, params := range p.Configs {
 		for _, s := range p.Strategies {
 			if def, ok := strategies[s]; ok && def.maxWorkers == 1 {
-				add(params, s, procpool.Dynamic, 1)
+				add(params, s, procpool.Dynamic, topology.None, 1)
 				if s == resultfile.Serial {
-					add(params, resultfile.SerialAA, procpool.Dynamic, 1)
+					add(params, resultfile.SerialAA, procpool.Dynamic, topology.None, 1)
 				}
 				continue
 			}
+			cellPins := pins
+			if !Pinnable(s) {
+				cellPins = []topology.Policy{topology.None}
+			}
 			for _, workers := range p.Workers {
 				for _, sched := range p.Scheds {
-					add(params, s, sched, workers)
+					for _, pin := range cellPins {
+						add(params, s, sched, pin, workers)
+					}
 				}
 			}
 		}
@@ -175,6 +190,11 @@ func (p Plan) Check() error {
 	}
 	for _, s := range p.Strategies {
 		if err := CheckStrategy(s, 1); err != nil {
+			return err
+		}
+	}
+	for _, pin := range p.Pins {
+		if _, err := CheckPin(string(pin)); err != nil {
 			return err
 		}
 	}
@@ -288,10 +308,10 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			workloads[params.Size] = w
 		}
 		name := strategyOf(c)
-		key := fmt.Sprintf("%s/%d/%d", name, c.Workers, params.Size)
+		key := fmt.Sprintf("%s/%d/%d/%s", name, c.Workers, params.Size, c.Pin)
 		s := built[key]
 		if s == nil {
-			if s, err = NewStrategy(name, w, c.Workers); err != nil {
+			if s, err = NewPinnedStrategy(name, w, c.Workers, c.Pin); err != nil {
 				if !strategies[name].reference {
 					return fmt.Errorf("%s: %w", c.Name(), err)
 				}

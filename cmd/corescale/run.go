@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner"
@@ -36,7 +37,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	shapes := fs.String("shapes", "", "shapes to run (default: every shape of each kernel); kernels with none of them are skipped")
 	strategies := fs.String("strategies", strings.Join(runner.Strategies(), ","), "strategies to run")
 	scheds := fs.String("sched", "dynamic,static", "scheduling policies: dynamic, static")
-	workersFlag := fs.String("workers", "", "worker counts, or max for NumCPU (default: powers of two up to NumCPU, NumCPU and 2 x NumCPU)")
+	workersFlag := fs.String("workers", "", "worker counts, or max for NumCPU (default: powers of two up to NumCPU, NumCPU, 2 x NumCPU and the topology's boundaries: physical cores, one L3 domain's and one NUMA node's cores, performance cores)")
+	pins := fs.String("pin", "none", "placement of the goroutines and procpool workers, a list: none (the scheduler's), cores (a physical core each, then SMT siblings), spread (round-robin over L3 domains and NUMA nodes), compact (fill one domain first)")
 	sizes := fs.String("size", "default", "problem sizes: small, default, large, or auto (default up to 16 usable CPUs, above each kernel's size for big machines); a list reads cost against size")
 	count := fs.Int("count", 0, "samples per cell; 0 samples until the 95% CI of the median is within -precision, or -budget is spent")
 	precision := fs.Float64("precision", 0.02, "adaptive sampling: wanted half-width of the 95% CI, relative to the median")
@@ -92,6 +94,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("-sched is empty")
 	}
 	if plan.Workers, err = parseWorkers(*workersFlag); err != nil {
+		return err
+	}
+	if plan.Pins, err = parsePins(*pins); err != nil {
 		return err
 	}
 	switch *scaling {
@@ -313,11 +318,29 @@ func makePlan(kernelList, shapeList, sizeList string, chunks int, seed uint64, u
 	return plan, nil
 }
 
+// parsePins reads -pin: a list of placement policies.
+func parsePins(s string) ([]topology.Policy, error) {
+	var pins []topology.Policy
+	for _, item := range list(s) {
+		p, err := runner.CheckPin(item)
+		if err != nil {
+			return nil, usagef("-pin: %v", strings.TrimPrefix(err.Error(), "runner: topology: "))
+		}
+		if !slices.Contains(pins, p) {
+			pins = append(pins, p)
+		}
+	}
+	if len(pins) == 0 {
+		return nil, usagef("-pin is empty")
+	}
+	return pins, nil
+}
+
 // parseWorkers reads -workers: a list of counts, "max" meaning NumCPU.
 func parseWorkers(s string) ([]int, error) {
 	ncpu := runtime.NumCPU()
 	if s == "" {
-		return defaultWorkers(ncpu), nil
+		return defaultWorkers(ncpu, runner.Machine().UsableCPUs(), runner.Boundaries()), nil
 	}
 	var counts []int
 	for _, item := range list(s) {
@@ -342,15 +365,23 @@ func parseWorkers(s string) ([]int, error) {
 	return counts, nil
 }
 
-// defaultWorkers is powers of two up to ncpu, ncpu itself, and 2 x ncpu to
-// show oversubscription.
-func defaultWorkers(ncpu int) []int {
+// defaultWorkers is powers of two up to ncpu, ncpu itself, 2 x ncpu to
+// show oversubscription, and the topology's boundaries within the usable
+// CPUs (where the next worker shares a core or leaves an L3 domain or a
+// NUMA node), sorted.
+func defaultWorkers(ncpu, usable int, boundaries []resultfile.Boundary) []int {
 	var counts []int
 	for n := 1; n <= ncpu; n *= 2 {
 		counts = append(counts, n)
 	}
-	for _, n := range []int{ncpu, 2 * ncpu} {
-		if !slices.Contains(counts, n) && n <= runner.MaxWorkers {
+	extra := []int{ncpu, 2 * ncpu}
+	for _, b := range boundaries {
+		if b.Workers <= usable {
+			extra = append(extra, b.Workers)
+		}
+	}
+	for _, n := range extra {
+		if !slices.Contains(counts, n) && n >= 1 && n <= runner.MaxWorkers {
 			counts = append(counts, n)
 		}
 	}

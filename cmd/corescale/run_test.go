@@ -45,6 +45,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{name: "no forks", args: []string{"run", "-forks", "0"}, want: []string{"-forks 0: want 1 to"}},
 		{name: "an unknown scaling", args: []string{"run", "-scaling", "medium"}, want: []string{`unknown -scaling "medium"`}},
 		{name: "an unknown reference", args: []string{"run", "-ref", "native,bogus"}, want: []string{`unknown -ref "bogus"`}},
+		{name: "an unknown placement", args: []string{"run", "-pin", "none,scatter"}, want: []string{`-pin: unknown placement policy "scatter" (have none, cores, spread, compact)`}},
+		{name: "an empty placement list", args: []string{"run", "-pin", ","}, want: []string{"-pin is empty"}},
 		{name: "negative chunks", args: []string{"run", "-chunks", "-1"}, want: []string{"-chunks -1: want 1 to"}},
 		{name: "arguments after the flags", args: []string{"run", "-count", "1", "extra"}, want: []string{`run takes no arguments, got ["extra"]`}},
 		{
