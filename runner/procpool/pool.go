@@ -311,12 +311,14 @@ const stderrTail = 2 << 10
 // startTimeout bounds how long a worker may take to report ready.
 const startTimeout = 10 * time.Second
 
-// startConcurrency is how many workers start at once. A start is mostly
-// the child's exec and runtime start-up, which run on the child's CPU: on a
-// machine with many CPUs starting them side by side divides the pool's
-// start-up time, and the bound keeps a big pool from holding every start's
-// descriptors at once, or forking faster than the machine can run them.
-const startConcurrency = 16
+// startConcurrency is how many workers start at once: one per CPU, and at
+// least 16. A start is mostly the child's exec, runtime start-up and
+// package initialisation (several milliseconds of a corescale binary's),
+// which run on the child's CPU: on a machine with many CPUs, starting them
+// side by side divides the pool's start-up time, and the bound keeps a big
+// pool from holding every start's descriptors at once, or forking faster
+// than the machine can run them.
+var startConcurrency = max(16, runtime.NumCPU())
 
 // spawnAll starts workers ws[i] as worker index(i), startConcurrency at
 // a time, and returns the first error. A slot whose start failed is left
