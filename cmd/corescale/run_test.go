@@ -582,3 +582,32 @@ func TestSizeAutoPicksBigSizesOnlyOnBigMachines(t *testing.T) {
 		}
 	}
 }
+
+// Pools of up to 256 workers start, run and close within one sweep, and
+// leave nothing behind: no process of corescale's process group (its
+// workers are in it) outlives it, and it wrote its result file.
+func TestRunWithPoolsOfUpTo256WorkersLeavesNothingBehind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 427 worker processes")
+	}
+	path := filepath.Join(t.TempDir(), "r.txt")
+	p := startCorescale(t, "run", "-kernels", "hash", "-shapes", "uniform", "-size", "small",
+		"-strategies", "procpool", "-sched", "dynamic", "-workers", "1,2,8,32,128,256",
+		"-count", "2", "-warmup", "0", "-ref", "none", "-o", path)
+	if code := p.wait(t, 3*time.Minute); code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, p.stderr.String())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for unix.Kill(-p.cmd.Process.Pid, 0) != unix.ESRCH {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes of corescale's group outlive it by 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rf := readResultFile(t, path)
+	for _, n := range []int{1, 2, 8, 32, 128, 256} {
+		if got := rf.samples[fmt.Sprintf("%s/strategy=procpool/sched=dynamic/workers=%d", smallHash, n)]; got != 2 {
+			t.Errorf("%d workers: %d runs in the file, want 2", n, got)
+		}
+	}
+}
