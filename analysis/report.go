@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
@@ -62,6 +63,9 @@ func (r *Report) WriteDir(dir string) error {
 func (r *Report) charts(dir string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, group := range r.groups() {
+		if isBenchGroup(group) && !benchGroupAnalysable(group) {
+			continue // one point is no curve
+		}
 		ch := &chart{title: group[0].Config.String(), ncpu: r.Set.Files[group[0].Config.File].NCPU()}
 		for _, sc := range group {
 			ch.scalings = append(ch.scalings, sc)
@@ -92,6 +96,9 @@ func (r *Report) groups() [][]*Scaling {
 	groups := map[string][]*Scaling{}
 	for _, sc := range r.Scalings {
 		key := sc.Config.String()
+		if sc.IsBench() {
+			key += "\x00bench" // a go test benchmark may bear a sweep configuration's name
+		}
 		if groups[key] == nil {
 			order = append(order, key)
 		}
@@ -120,16 +127,40 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 	heading(2, "Summary")
 	for _, group := range r.groups() {
 		for _, sc := range group {
+			if sc.IsBench() {
+				continue
+			}
 			if err := r.summary(sc).Render(w, format); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range r.Set.Files {
+		for _, t := range r.benchSummary(i) {
+			if err := t.Render(w, format); err != nil {
 				return err
 			}
 		}
 	}
 	for _, group := range r.groups() {
 		title := group[0].Config.String()
+		if isBenchGroup(group) && !benchGroupAnalysable(group) {
+			continue // listed in the summary
+		}
 		heading(2, title)
 		for _, name := range charts[title] {
 			fmt.Fprintf(w, "![%s](%s)\n\n", strings.TrimSuffix(name, ".png"), name)
+		}
+		if isBenchGroup(group) {
+			if err := r.benchTables(group).Render(w, format); err != nil {
+				return err
+			}
+			for _, sc := range group {
+				if sc.Analysable() {
+					fmt.Fprintf(w, "%s\n\n", r.benchLine(sc))
+				}
+			}
+			continue
 		}
 		for _, t := range r.groupTables(group) {
 			if err := t.Render(w, format); err != nil {
@@ -156,7 +187,12 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 			}
 		}
 	}
-	r.writeHowToRead(w, md)
+	if r.hasSweep() {
+		r.writeHowToRead(w, md)
+	}
+	if r.hasBench() {
+		r.writeBenchHowToRead(w, md)
+	}
 	return nil
 }
 
@@ -174,7 +210,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 	if len(r.Set.Files) > 1 {
 		title = r.Set.Files[sc.Config.File].Label + ": " + title
 	}
-	title += ": speedup over serial (median of same-round ratios, 95% CI)"
+	title += ": speedup over serial (" + benchRatioTitle(sc.Paired) + ")"
 	if sc.UsableCPUs > 0 {
 		title += fmt.Sprintf(" up to the %d usable CPUs", sc.UsableCPUs)
 	}
@@ -290,13 +326,14 @@ func describe(c map[string]string) string {
 		}
 		parts = append(parts, fmt.Sprintf(format, args...))
 	}
+	add("%s/%s", resultfile.ConfigGoos, resultfile.ConfigGoarch)
 	add("%s", resultfile.ConfigCPU)
 	add("%s CPUs", resultfile.ConfigNCPU)
 	add("%s usable", resultfile.ConfigUsableCPUs)
 	add("GOMAXPROCS %s", resultfile.ConfigGomaxprocs)
 	add("cgroup quota %s", resultfile.ConfigCPUQuota)
 	add("%s", resultfile.ConfigGo)
-	add("package %s", "pkg")
+	add("package %s", resultfile.ConfigPkg)
 	add("commit %s", resultfile.NoteCommit)
 	add("%s scaling", resultfile.ConfigScaling)
 	add("%s rounds per configuration", resultfile.NoteCount)
@@ -320,8 +357,9 @@ func orDefault(s, def string) string {
 // the fits, the strategy contrasts and the start-ups.
 func (r *Report) groupTables(group []*Scaling) []*Table {
 	multi := len(r.Set.Files) > 1
+	paired := !slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })
 	cells := &Table{
-		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency from same-round pairs, with 95% CIs; Karp-Flatt serial fraction; " +
+		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency (" + benchRatioTitle(paired) + "); Karp-Flatt serial fraction; " +
 			"where the worker time went (means of each run's shares)",
 		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "waiting", "imbalance", "overhead"},
 		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true},
@@ -493,7 +531,7 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 				}
 				p := cv.Point(w)
 				row := []string{fmt.Sprint(w), name, formatTime(p.Time.Center),
-					formatRatioCI(pairedRatio(p.Cell.series(UnitTime), ref.Cell.series(UnitTime)), "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
+					formatRatioCI(ratioOf(p.Cell.series(UnitTime), ref.Cell.series(UnitTime)), "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
 				if multi {
 					row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 				}
@@ -602,6 +640,9 @@ func formatRatioCI(r Ratio, suffix string) string {
 func formatPercentCI(r Ratio) string {
 	if !r.Valid() {
 		return "-"
+	}
+	if math.IsNaN(r.Lo) {
+		return fmt.Sprintf("%.0f%%", 100*r.Center)
 	}
 	return fmt.Sprintf("%.0f%% (%.0f-%.0f)", 100*r.Center, 100*r.Lo, 100*r.Hi)
 }

@@ -37,6 +37,9 @@ type Scaling struct {
 	// smallest difference the sweep can tell from none.
 	NoiseFloor Ratio
 	Curves     []*Curve
+	// Paired reports whether every ratio is a same-round pair: the file
+	// was taken in rounds (go test output is not; see Ratio).
+	Paired bool
 	// baseRates is the pooled baseline's throughput, per sample.
 	baseRates series
 }
@@ -67,8 +70,14 @@ type Curve struct {
 	OversubscriptionFrom int // the usable CPUs it starts from
 }
 
-// Name is "strategy/sched".
-func (c *Curve) Name() string { return c.Strategy + "/" + c.Sched }
+// Name is "strategy/sched", or "measured" for a go test benchmark's curve,
+// which has neither.
+func (c *Curve) Name() string {
+	if c.Strategy == "" && c.Sched == "" {
+		return "measured"
+	}
+	return c.Strategy + "/" + c.Sched
+}
 
 // A Point is one cell of a curve.
 type Point struct {
@@ -147,10 +156,11 @@ func Analyze(s *Set) []*Scaling {
 		if byConfig[cfg] == nil {
 			f := s.Files[c.File]
 			byConfig[cfg] = &Scaling{Config: cfg, Weak: f.Config[resultfile.ConfigScaling] == resultfile.ScalingWeak,
-				Unit: throughputUnit(c), UsableCPUs: f.UsableCPUs()}
+				Unit: throughputUnit(c), UsableCPUs: f.UsableCPUs(), Paired: true}
 			out = append(out, byConfig[cfg])
 		}
 		cells[cfg] = append(cells[cfg], c)
+		byConfig[cfg].Paired = byConfig[cfg].Paired && c.Paired
 	}
 	for _, sc := range out {
 		sc.build(cells[sc.Config])
@@ -222,12 +232,12 @@ func (sc *Scaling) baseline(serial []*Cell) {
 		return
 	}
 	sc.Twin = sc.point(serial[1])
-	sc.NoiseFloor = pairedRatio(serial[1].series(UnitTime), serial[0].series(UnitTime))
+	sc.NoiseFloor = ratioOf(serial[1].series(UnitTime), serial[0].series(UnitTime))
 	pooled := geoMean(serial[0].rates(sc.Unit), serial[1].rates(sc.Unit))
 	if len(pooled.values) >= MinPairs {
 		sc.baseRates = pooled
 	}
-	sc.Twin.Speedup = pairedRatio(serial[1].rates(sc.Unit), sc.baseRates)
+	sc.Twin.Speedup = ratioOf(serial[1].rates(sc.Unit), sc.baseRates)
 }
 
 func (sc *Scaling) point(c *Cell) *Point {
@@ -247,7 +257,7 @@ func (sc *Scaling) point(c *Cell) *Point {
 // and what follows from it, round by round.
 func (p *Point) relate(base series, sc *Scaling) {
 	n := float64(p.Workers)
-	p.Speedup = pairedRatio(p.Cell.rates(sc.Unit), base)
+	p.Speedup = ratioOf(p.Cell.rates(sc.Unit), base)
 	p.Efficiency = p.Speedup.Scale(1 / n)
 	if p.Workers > 1 && p.Speedup.Valid() {
 		p.KarpFlatt = (1/p.Speedup.Center - 1/n) / (1 - 1/n)
@@ -316,7 +326,7 @@ func (sc *Scaling) fit(cv *Curve) {
 		if p.Oversubscribed {
 			continue
 		}
-		r := pairedRatio(p.Cell.rates(sc.Unit), one)
+		r := ratioOf(p.Cell.rates(sc.Unit), one)
 		if p.Workers == 1 {
 			r.Center = 1
 		}
@@ -364,7 +374,7 @@ func (sc *Scaling) oversubscription(cv *Curve) {
 	}
 	// Throughput at c over throughput at 2c: under strong scaling the time
 	// at 2c over the time at c, under weak the time per unit of work.
-	cv.Oversubscription = pairedRatio(lo.Cell.rates(sc.Unit), hi.Cell.rates(sc.Unit))
+	cv.Oversubscription = ratioOf(lo.Cell.rates(sc.Unit), hi.Cell.rates(sc.Unit))
 	cv.OversubscriptionFrom = c
 }
 
@@ -437,7 +447,7 @@ func (sc *Scaling) Contrasts() []Contrast {
 					continue
 				}
 				out = append(out, Contrast{Workers: w, Sched: cv.Sched, Strategy: cv.Strategy, Base: base,
-					Ratio: pairedRatio(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
+					Ratio: ratioOf(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
 			}
 		}
 	}
@@ -563,7 +573,7 @@ func (sc *Scaling) Calibration() *Calibration {
 	for i, a := range cells {
 		lo, hi = min(lo, a.Time.Center), max(hi, a.Time.Center)
 		for _, b := range cells[i+1:] {
-			r := pairedRatio(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
+			r := ratioOf(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
 			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r})
 			if r.Valid() && (r.Lo > 1 || r.Hi < 1) {
 				c.Differ++
