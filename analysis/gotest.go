@@ -21,10 +21,14 @@ import (
 // IsBench reports whether the scaling is a go test benchmark's.
 func (sc *Scaling) IsBench() bool { return sc.Config.Bench != "" }
 
-// Analysable reports whether the scaling has a curve measured at two or
-// more worker counts.
+// Analysable reports whether the scaling was measured at two or more
+// worker counts, its serial baseline's one included.
 func (sc *Scaling) Analysable() bool {
-	return slices.ContainsFunc(sc.Curves, func(cv *Curve) bool { return len(cv.Points) >= 2 })
+	ws := sc.Workers()
+	if sc.Baseline != nil && !slices.Contains(ws, sc.Baseline.Workers) {
+		ws = append(ws, sc.Baseline.Workers)
+	}
+	return len(ws) >= 2
 }
 
 // CheckScaling returns an ErrInput error naming the first file of s that
@@ -66,8 +70,8 @@ func (r *Report) benchScalings(file int) (analysable, single []*Scaling) {
 	return analysable, single
 }
 
-// benchRatioTitle says how the ratios of a file's benchmarks were taken.
-func benchRatioTitle(paired bool) string {
+// ratioMethod says how the ratios of a file's benchmarks were taken.
+func ratioMethod(paired bool) string {
 	if paired {
 		return "median of same-round ratios, 95% CI"
 	}
@@ -90,7 +94,7 @@ func (r *Report) benchSummary(file int) []*Table {
 	}
 	if len(analysable) > 0 {
 		var ws []int
-		paired, noCI := true, false
+		paired, noCI, short := true, false, false
 		for _, sc := range analysable {
 			paired = paired && sc.Paired
 			for _, w := range sc.Workers() {
@@ -100,7 +104,7 @@ func (r *Report) benchSummary(file int) []*Table {
 			}
 		}
 		slices.Sort(ws)
-		t := &Table{Title: prefix + "go test benchmarks: speedup over each benchmark's own -cpu 1 point (" + benchRatioTitle(paired) + ")",
+		t := &Table{Title: prefix + "go test benchmarks: speedup over each benchmark's own -cpu 1 point (" + ratioMethod(paired) + ")",
 			Header: []string{"benchmark"}, Right: []bool{false}}
 		for _, w := range ws {
 			t.Header = append(t.Header, fmt.Sprintf("-cpu %d", w))
@@ -119,6 +123,7 @@ func (r *Report) benchSummary(file int) []*Table {
 					row = append(row, "-")
 					continue
 				}
+				short = short || !p.Speedup.Valid() && cv.Points[0].Workers == 1
 				noCI = noCI || p.Speedup.Valid() && math.IsNaN(p.Speedup.Lo)
 				cell := formatRatioCI(p.Speedup, "x")
 				if p.Oversubscribed {
@@ -142,6 +147,9 @@ func (r *Report) benchSummary(file int) []*Table {
 			t.Notes = append(t.Notes, fmt.Sprintf("The machine had %d usable CPUs: worker counts above them are oversubscribed, marked (over), and not fitted.", usable))
 		} else {
 			t.Notes = append(t.Notes, "The file does not say how many CPUs its machine had (go test writes no such line): fits use every worker count measured, and a count above the CPUs measures time slicing, not scaling. corescale bench records them.")
+		}
+		if short {
+			t.Notes = append(t.Notes, fmt.Sprintf("A - is a ratio with fewer than %d same-round pairs, too few for a median and its interval (corescale bench -count %d gives them).", MinPairs, MinPairs))
 		}
 		if noCI {
 			t.Notes = append(t.Notes, fmt.Sprintf("No interval where a side has fewer than %d samples (go test -count %d, or corescale bench, gives them).", MinPairs, MinPairs))
@@ -195,7 +203,7 @@ func (r *Report) benchTables(group []*Scaling) *Table {
 	units := benchUnits(group)
 	paired := !slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })
 	t := &Table{
-		Title:  "Per worker count: median time per op with its 95% CI; speedup over the -cpu 1 point and efficiency (" + benchRatioTitle(paired) + "); Karp-Flatt serial fraction; the median of every other metric",
+		Title:  "Per worker count: median time per op with its 95% CI; speedup over the -cpu 1 point and efficiency (" + ratioMethod(paired) + "); Karp-Flatt serial fraction; the median of every other metric",
 		Header: []string{"-cpu", "time", "95% CI", "speedup", "efficiency", "Karp-Flatt"},
 		Right:  []bool{true, true, true, true, true, true},
 	}

@@ -210,7 +210,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 	if len(r.Set.Files) > 1 {
 		title = r.Set.Files[sc.Config.File].Label + ": " + title
 	}
-	title += ": speedup over serial (" + benchRatioTitle(sc.Paired) + ")"
+	title += ": speedup over serial (" + ratioMethod(sc.Paired) + ")"
 	if sc.UsableCPUs > 0 {
 		title += fmt.Sprintf(" up to the %d usable CPUs", sc.UsableCPUs)
 	}
@@ -222,8 +222,12 @@ func (r *Report) summary(sc *Scaling) *Table {
 	t.Header = append(t.Header, "main loss")
 	t.Right = append(t.Right, false)
 	if sc.NoiseFloor.Valid() {
-		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work at random places in the same rounds, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
-			100*sc.Floor(), sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
+		where := "at random places in the same rounds"
+		if !sc.Paired {
+			where = "unpaired: the file has no rounds"
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
+			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
 	}
@@ -359,7 +363,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 	multi := len(r.Set.Files) > 1
 	paired := !slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })
 	cells := &Table{
-		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency (" + benchRatioTitle(paired) + "); Karp-Flatt serial fraction; " +
+		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency (" + ratioMethod(paired) + "); Karp-Flatt serial fraction; " +
 			"where the worker time went (means of each run's shares)",
 		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "waiting", "imbalance", "overhead"},
 		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true},
@@ -370,7 +374,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 		Right:  []bool{false, false, false, true, true, true, true, true},
 	}
 	contrasts := &Table{
-		Title:  "Strategies compared at equal workers and sched: time over the other's, same-round pairs, 95% CI, against the noise floor",
+		Title:  "Strategies compared at equal workers and sched: time over the other's (" + ratioMethod(paired) + "), against the noise floor",
 		Header: []string{"workers", "sched", "strategy", "vs", "time ratio", "verdict"},
 		Right:  []bool{true, false, false, false, true, false},
 	}
@@ -463,7 +467,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 // pair.
 func (r *Report) calibrationTable(group []*Scaling) *Table {
 	t := &Table{
-		Title:  "Identical work (one worker): time over the other's, same-round pairs, 95% CI; they should differ only by chance",
+		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "); they should differ only by chance",
 		Header: []string{"cell", "vs", "time ratio", "verdict"},
 		Right:  []bool{false, false, true, false},
 	}
