@@ -111,14 +111,15 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	if err := buildTest(ctx, plan.pkg, bin); err != nil {
 		return err
 	}
-	// After the build, which is no measurement: its load is gone.
+	// After the build, which is no measurement: its load is gone. The
+	// warnings wait until the benchmarks are known to exist.
 	env := runner.CheckEnv()
-	for _, w := range env.Warnings {
-		fmt.Fprintln(stderr, "corescale: warning:", w)
-	}
-
 	file := &resultfile.File{Config: benchConfig(env), Notes: benchNotes(env, plan)}
-	rounds, err := runRounds(ctx, plan, bin, file, stderr)
+	rounds, err := runRounds(ctx, plan, bin, file, stderr, func() {
+		for _, w := range env.Warnings {
+			fmt.Fprintln(stderr, "corescale: warning:", w)
+		}
+	})
 	if rounds > 0 {
 		file.Rounds = map[string][]int{}
 		for _, s := range file.Samples {
@@ -208,6 +209,9 @@ func listPackage(ctx context.Context, pkg string) (goPackage, error) {
 		return goPackage{}, usagef("bench %s: %s", pkg, firstLine(strings.TrimSpace(cmp.Or(errOut.String(), err.Error()))))
 	}
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		lines = nil
+	}
 	if len(lines) != 1 {
 		return goPackage{}, usagef("bench %s: the pattern matches %d packages, want one", pkg, len(lines))
 	}
@@ -250,20 +254,24 @@ func buildTest(ctx context.Context, pkg goPackage, bin string) error {
 // once at each -cpu value, in an order drawn afresh from the seeded
 // generator; the k-th sample of every benchmark is then round k's, which
 // is how result files place samples (see resultfile).
-func runRounds(ctx context.Context, plan benchPlan, bin string, file *resultfile.File, stderr io.Writer) (int, error) {
+func runRounds(ctx context.Context, plan benchPlan, bin string, file *resultfile.File, stderr io.Writer, started func()) (int, error) {
 	rng := rand.New(rand.NewPCG(plan.orderSeed, plan.orderSeed^0x636f726573))
 	start := time.Now()
 	for round := range plan.rounds {
 		order := slices.Clone(plan.cpus)
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var samples []resultfile.Sample
+		byCPU := map[int][]resultfile.Sample{}
 		for _, n := range order {
 			got, err := runTestBinary(ctx, plan, bin, n)
 			if err != nil {
 				return round, fmt.Errorf("round %d, -cpu %d: %w", round+1, n, err)
 			}
-			if round == 0 && len(got.Samples) == 0 {
-				return 0, usagef("bench %s: no benchmark matches -bench %q", plan.pkg.ImportPath, plan.bench)
+			if round == 0 && len(samples) == 0 {
+				if len(got.Samples) == 0 {
+					return 0, usagef("bench %s: no benchmark matches -bench %q", plan.pkg.ImportPath, plan.bench)
+				}
+				started()
 			}
 			for _, c := range got.Config {
 				if c.Key == resultfile.ConfigPkg && !slices.Contains(file.Config, c) {
@@ -272,10 +280,15 @@ func runRounds(ctx context.Context, plan benchPlan, bin string, file *resultfile
 			}
 			for _, s := range got.Samples {
 				s.Name = resultfile.NameWithGomaxprocs(s.Name, n)
-				samples = append(samples, s)
+				byCPU[n] = append(byCPU[n], s)
 			}
+			samples = append(samples, byCPU[n]...)
 		}
-		file.Samples = append(file.Samples, samples...)
+		// Written in -cpu order (the order they ran in follows from the
+		// seed), so that benchstat's columns come in that order too.
+		for _, n := range plan.cpus {
+			file.Samples = append(file.Samples, byCPU[n]...)
+		}
 		fmt.Fprintf(stderr, "corescale: round %d of %d done (%v)\n", round+1, plan.rounds, time.Since(start).Round(time.Second))
 	}
 	return plan.rounds, nil

@@ -3,7 +3,8 @@
 # real runs, kept as they came (benchfmt skips the PASS and ok lines).
 # Run from this directory on a quiet machine:
 #   flock -x /work/cpu.lock sh capture.sh
-# badkey.txt alone is made by hand (see its first line).
+# badkey.txt alone is no capture: it is bench.txt with a key corescale
+# does not write (chunks=) added to its names, the last command below.
 set -e
 root=$(cd ../../.. && pwd)
 # The standard library, RunParallel benchmarks, -count > 1.
@@ -18,3 +19,5 @@ go test -run '^$' -bench 'IndexByte|EqualFold' -cpu 1,2 -benchtime 100ms strings
 go test -run '^$' -bench 'IndexByte|EqualFold' -count 6 -benchtime 20ms strings > strings-one-cpu.txt
 # Bad: no benchmark lines.
 go test -run '^$' -bench 'NoSuchBenchmark' strings > nobench.txt
+# Bad: an unknown key in names with corescale's strategy key.
+sed 's|/strategy=|/chunks=64/strategy=|' bench.txt > badkey.txt
