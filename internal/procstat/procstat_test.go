@@ -124,6 +124,7 @@ func init() {
 	}
 	runtime.LockOSThread() // the main goroutine keeps the main thread
 	go func() {
+		//lint:ignore SA5002 the child's other thread spins on purpose
 		for {
 		}
 	}()
