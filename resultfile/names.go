@@ -235,6 +235,11 @@ func (n parsedName) cell() Cell {
 	if n.bench != "" {
 		return Cell{Kernel: n.base, Bench: n.bench, Workers: n.workers}
 	}
+	return n.sweepCell()
+}
+
+// sweepCell is the corescale cell the name describes, strategy key or not.
+func (n parsedName) sweepCell() Cell {
 	c := Cell{Kernel: n.base, Shape: n.keys[KeyShape], Size: n.keys[KeySize], PerWorker: n.keys[KeyPerWorker],
 		Strategy: n.keys[KeyStrategy], Sched: n.keys[KeySched], Workers: n.gomaxprocs}
 	if w, err := strconv.Atoi(n.keys[KeyWorkers]); err == nil {
@@ -247,7 +252,7 @@ func (n parsedName) cell() Cell {
 
 // startupCell is the cell of a start-up line: its first part is the kernel.
 func (n parsedName) startupCell() Cell {
-	c := n.cell()
+	c := n.sweepCell()
 	if len(n.rest) > 0 {
 		c.Kernel = n.rest[0]
 	}
