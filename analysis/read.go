@@ -265,14 +265,15 @@ func (s *Set) Ceiling(c *Cell, unit string, ncpu int) *Ceiling {
 }
 
 // label names each file by the configuration keys that tell it apart from
-// the others (host, commit, cpu, ...), ignoring the date; a file alone, or
+// the others (host, commit, cpu, ...) and that it has, ignoring the date,
+// load and order seed, which differ between any two runs; a file alone, or
 // one whose keys match another's, is named by its base name.
 func (s *Set) label() {
 	var differing []string
 	seen := map[string]bool{}
 	for _, f := range s.Files {
 		for k := range f.Config {
-			if seen[k] || k == resultfile.NoteDate || k == resultfile.NoteLoadavg {
+			if seen[k] || k == resultfile.NoteDate || k == resultfile.NoteLoadavg || k == resultfile.NoteRunnable || k == resultfile.NoteOrderSeed {
 				continue
 			}
 			seen[k] = true
@@ -288,7 +289,9 @@ func (s *Set) label() {
 	for i := range s.Files {
 		var parts []string
 		for _, k := range differing {
-			parts = append(parts, k+"="+s.Files[i].Config[k])
+			if v := s.Files[i].Config[k]; v != "" { // a key the file lacks says nothing of it
+				parts = append(parts, k+"="+v)
+			}
 		}
 		s.Files[i].Label = strings.Join(parts, " ")
 		if s.Files[i].Label == "" || len(s.Files) == 1 {
