@@ -57,7 +57,10 @@ type Sample struct {
 	// from the order of the samples, Read from their position (see the
 	// package comment).
 	Round, Fork int
-	Values      []Value
+	// Iters is the benchmark's iteration count as go test wrote it; 0
+	// stands for 1, the count of every line corescale run writes.
+	Iters  int
+	Values []Value
 	// Unread lists the parts of the name that the cell does not hold: in
 	// a corescale cell's name (one with a strategy key) the parts that are
 	// none of its keys, in any name a workers= or gomaxprocs= part that is
@@ -186,19 +189,20 @@ func Write(w io.Writer, f *File) error {
 			return err
 		}
 	}
-	write := func(name string, values []Value) error {
-		res := &benchfmt.Result{Config: config, Name: benchfmt.Name(name), Iters: 1} // the writer adds "Benchmark"
+	writeIters := func(name string, iters int, values []Value) error {
+		res := &benchfmt.Result{Config: config, Name: benchfmt.Name(name), Iters: max(1, iters)} // the writer adds "Benchmark"
 		for _, v := range values {
 			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
 		}
 		return bw.Write(res)
 	}
+	write := func(name string, values []Value) error { return writeIters(name, 1, values) }
 	for _, s := range f.Samples {
 		name := s.Name
 		if name == "" {
 			name = s.Cell.Name()
 		}
-		if err := write(name, s.Values); err != nil {
+		if err := writeIters(name, s.Iters, s.Values); err != nil {
 			return err
 		}
 	}
@@ -355,7 +359,7 @@ func (f *File) add(res *benchfmt.Result) bool {
 			f.Ceilings = append(f.Ceilings, c)
 		}
 	default:
-		f.Samples = append(f.Samples, Sample{Cell: name.cell(), Name: string(res.Name.Full()), Values: values, Unread: name.unread})
+		f.Samples = append(f.Samples, Sample{Cell: name.cell(), Name: string(res.Name.Full()), Iters: res.Iters, Values: values, Unread: name.unread})
 	}
 	return true
 }

@@ -108,7 +108,7 @@ func TestGoTestSamplesWriteTheirNamesAndRounds(t *testing.T) {
 		for _, n := range []int{2, 1} {
 			name := resultfile.NameWithGomaxprocs("Mutex", n)
 			in.Samples = append(in.Samples, resultfile.Sample{
-				Cell: resultfile.Cell{Kernel: "Mutex", Bench: "Mutex", Workers: n}, Name: name,
+				Cell: resultfile.Cell{Kernel: "Mutex", Bench: "Mutex", Workers: n}, Name: name, Iters: 1000 * n,
 				Values: []resultfile.Value{{Value: float64(10*n + round), Unit: resultfile.UnitTime}, {Value: 3, Unit: "allocs/op"}},
 			})
 		}
@@ -117,7 +117,7 @@ func TestGoTestSamplesWriteTheirNamesAndRounds(t *testing.T) {
 	if err := resultfile.Write(&buf, in); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"pkg: sync\n", "BenchmarkMutex-1 1 10 ns/op 3 allocs/op\n", "BenchmarkMutex-2 1 21 ns/op 3 allocs/op\n", "# rounds: Mutex: 2\n"} {
+	for _, want := range []string{"pkg: sync\n", "BenchmarkMutex-1 1000 10 ns/op 3 allocs/op\n", "BenchmarkMutex-2 2000 21 ns/op 3 allocs/op\n", "# rounds: Mutex: 2\n"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("the file lacks %q:\n%s", want, buf.String())
 		}
@@ -131,8 +131,8 @@ func TestGoTestSamplesWriteTheirNamesAndRounds(t *testing.T) {
 	}
 	for _, s := range out.Samples {
 		v, _ := s.Value(resultfile.UnitTime)
-		if want := float64(10*s.Cell.Workers + s.Round); v != want || s.Cell.Bench != "Mutex" {
-			t.Errorf("%s round %d: %v ns/op, curve %q; want %v, Mutex", s.Name, s.Round, v, s.Cell.Bench, want)
+		if want := float64(10*s.Cell.Workers + s.Round); v != want || s.Cell.Bench != "Mutex" || s.Iters != 1000*s.Cell.Workers {
+			t.Errorf("%s round %d: %v ns/op, %d iterations, curve %q; want %v, %d, Mutex", s.Name, s.Round, v, s.Iters, s.Cell.Bench, want, 1000*s.Cell.Workers)
 		}
 	}
 }
