@@ -10,4 +10,10 @@
 // GOMAXPROCS suffix that go test -cpu adds), and computes its statistics
 // with golang.org/x/perf/benchmath, as benchstat does: medians with 95%
 // confidence intervals and Mann-Whitney U tests.
+//
+// Benchmarks of any other Go package (go test -bench -cpu output, or the
+// files of corescale bench) are read the same way: each benchmark name
+// without its worker count is a configuration with one curve, relative to
+// its own 1-CPU point (gotest.go). Files without rounds (plain go test
+// output) have no same-round pairs: their ratios are unpaired (see Ratio).
 package analysis

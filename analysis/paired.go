@@ -17,9 +17,18 @@ import (
 // the unit of replication: forks (separate processes, which carry their own
 // luck of memory placement) and, within each, rounds; with one fork it is a
 // bootstrap over rounds.
+//
+// Files without rounds (go test output, which takes every sample of one
+// -cpu value before the next) have no pairs: there the ratio is the ratio
+// of the two medians, and its interval a percentile bootstrap that
+// resamples each side on its own (Paired is false). It carries whatever
+// the machine drifted between the two cells' samples.
 type Ratio struct {
 	Center, Lo, Hi float64
-	Rounds, Forks  int // pairs and forks it was computed from
+	// Rounds and Forks are the pairs and forks it was computed from;
+	// unpaired, Rounds is the smaller side's samples and Forks 1.
+	Rounds, Forks int
+	Paired        bool
 }
 
 // MinPairs is the fewest same-round pairs a ratio is computed from: fewer
@@ -71,10 +80,11 @@ type series struct {
 	values []float64
 	rounds []int
 	forks  []int
+	paired bool // the places are rounds (see Cell.Paired)
 }
 
 func (c *Cell) series(unit string) series {
-	return series{values: c.Values[unit], rounds: c.Rounds, forks: c.Forks}
+	return series{values: c.Values[unit], rounds: c.Rounds, forks: c.Forks, paired: c.Paired}
 }
 
 // rates is the cell's throughput in unit, or runs per second without one:
@@ -152,14 +162,18 @@ func pairs(num, den series) [][]float64 {
 	return out
 }
 
-// pairedRatio is the Ratio of num over den.
-func pairedRatio(num, den series) Ratio {
+// ratioOf is the Ratio of num over den: paired by round where both series
+// were taken in rounds, else unpaired.
+func ratioOf(num, den series) Ratio {
+	if !num.paired || !den.paired {
+		return unpairedRatio(num.values, den.values)
+	}
 	groups := pairs(num, den)
 	var all []float64
 	for _, g := range groups {
 		all = append(all, g...)
 	}
-	r := Ratio{Center: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Rounds: len(all), Forks: len(groups)}
+	r := Ratio{Center: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Rounds: len(all), Forks: len(groups), Paired: true}
 	if len(all) < MinPairs {
 		r.Rounds = 0
 		return r
@@ -169,11 +183,49 @@ func pairedRatio(num, den series) Ratio {
 	return r
 }
 
+// unpairedRatio is the ratio of the medians of num and den, with a 95%
+// percentile-bootstrap interval that resamples each side on its own. With
+// fewer than MinPairs samples on a side it has a centre and no interval
+// (Lo and Hi are NaN): go test's default -count of 1 still gets its
+// speedups.
+func unpairedRatio(num, den []float64) Ratio {
+	n := min(len(num), len(den))
+	r := Ratio{Center: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Rounds: n, Forks: 1}
+	if n == 0 {
+		r.Rounds, r.Forks = 0, 0
+		return r
+	}
+	if d := median(slices.Clone(den)); d != 0 {
+		r.Center = median(slices.Clone(num)) / d
+	}
+	if n < MinPairs || math.IsNaN(r.Center) {
+		return r
+	}
+	rng := newBootstrapRand()
+	ratios := make([]float64, bootstrapResamples)
+	nb, db := make([]float64, len(num)), make([]float64, len(den))
+	for b := range ratios {
+		for i := range nb {
+			nb[i] = num[rng.IntN(len(num))]
+		}
+		for i := range db {
+			db[i] = den[rng.IntN(len(den))]
+		}
+		ratios[b] = median(nb) / median(db)
+	}
+	slices.Sort(ratios)
+	r.Lo, r.Hi = ratios[int(0.025*bootstrapResamples)], ratios[int(0.975*bootstrapResamples)-1]
+	return r
+}
+
+// newBootstrapRand returns the bootstraps' generator. It is seeded: the
+// same file gives the same report.
+func newBootstrapRand() *rand.Rand { return rand.New(rand.NewPCG(0x636f7265, 0x7363616c)) }
+
 // bootstrapMedian returns the 95% percentile interval of the median of the
 // pooled values, resampling groups (forks) and then values within each.
-// The generator is seeded: the same file gives the same report.
 func bootstrapMedian(groups [][]float64) (lo, hi float64) {
-	rng := rand.New(rand.NewPCG(0x636f7265, 0x7363616c))
+	rng := newBootstrapRand()
 	n := 0
 	for _, g := range groups {
 		n += len(g)
@@ -211,7 +263,7 @@ func median(xs []float64) float64 {
 // both have: the pooled baseline of two identical cells.
 func geoMean(a, b series) series {
 	bv := b.byPlace()
-	var out series
+	out := series{paired: a.paired && b.paired}
 	for i, v := range a.values {
 		if i >= len(a.rounds) || i >= len(a.forks) {
 			break

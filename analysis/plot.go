@@ -94,6 +94,9 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 				if math.IsNaN(y) {
 					continue
 				}
+				if math.IsNaN(lo) || math.IsNaN(hi) {
+					lo, hi = y, y // too few samples for an interval: no bar
+				}
 				xys = append(xys, plotter.XY{X: float64(pt.Workers), Y: y})
 				errs = append(errs, struct{ Low, High float64 }{max(0, y-lo), max(0, hi-y)})
 			}

@@ -75,6 +75,16 @@ type Cell struct {
 	// when they were not pinned.
 	Pin     string
 	Workers int
+	// Bench is, for a benchmark that is not a corescale cell (go test
+	// output of any package), its name without the worker count: each is
+	// a scaling curve of its own (see resultfile.Cell.Bench).
+	Bench string
+	// Paired reports whether the samples were taken in rounds, so that
+	// same-round samples of two cells pair up; go test output has none.
+	Paired bool
+	// Unread are the parts of the name the cell does not hold (see
+	// resultfile.Sample.Unread).
+	Unread []string
 	// Values holds the samples of each unit (tidied: sec/op, B/s,
 	// FLOP/s, queries/s, busy-max-sec/op, ...), in file order.
 	Values map[string][]float64
@@ -86,10 +96,13 @@ type Cell struct {
 // Config returns the cell's kernel configuration, which its scaling curve
 // shares with other cells: the file, kernel, shape and size.
 func (c *Cell) Config() Config {
-	return configOf(c.File, resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size, PerWorker: c.PerWorker})
+	return configOf(c.File, resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size, PerWorker: c.PerWorker, Bench: c.Bench})
 }
 
 func configOf(file int, c resultfile.Cell) Config {
+	if c.Bench != "" {
+		return Config{File: file, Kernel: c.Kernel, Bench: c.Bench}
+	}
 	if c.PerWorker != "" {
 		return Config{File: file, Kernel: c.Kernel, Shape: c.Shape, Size: c.PerWorker, PerWorker: true}
 	}
@@ -102,11 +115,14 @@ type Config struct {
 	Kernel, Shape, Size string
 	// PerWorker marks Size as the size per worker (weak scaling).
 	PerWorker bool
+	// Bench names a go test benchmark (see Cell.Bench), which is a
+	// configuration of its own.
+	Bench string
 }
 
 // String is the configuration's name, as result files write it.
 func (c Config) String() string {
-	r := resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size}
+	r := resultfile.Cell{Kernel: c.Kernel, Shape: c.Shape, Size: c.Size, Bench: c.Bench}
 	if c.PerWorker {
 		r.PerWorker = c.Size
 	}
@@ -171,7 +187,7 @@ func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) e
 		s.Units[k] = u
 	}
 	for _, smp := range rf.Samples {
-		s.add(smp, file, index)
+		s.add(smp, file, rf.Rounded, index)
 	}
 	for _, st := range rf.Startups {
 		s.addStartup(st, file)
@@ -190,7 +206,7 @@ func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) e
 	return nil
 }
 
-func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
+func (s *Set) add(smp resultfile.Sample, file int, rounded bool, index map[string]*Cell) {
 	id := strconv.Itoa(file) + "\x00" + smp.Name
 	c := index[id]
 	if c == nil {
@@ -198,7 +214,7 @@ func (s *Set) add(smp resultfile.Sample, file int, index map[string]*Cell) {
 		c = &Cell{
 			File: file, Name: smp.Name, Kernel: r.Kernel,
 			Shape: r.Shape, Size: r.Size, PerWorker: r.PerWorker, Strategy: r.Strategy, Sched: r.Sched, Pin: r.Pin, Workers: r.Workers,
-			Values: map[string][]float64{},
+			Bench: r.Bench, Paired: rounded, Unread: smp.Unread, Values: map[string][]float64{},
 		}
 		index[id] = c
 		s.Cells = append(s.Cells, c)
@@ -252,14 +268,15 @@ func (s *Set) Ceiling(c *Cell, unit string, ncpu int) *Ceiling {
 }
 
 // label names each file by the configuration keys that tell it apart from
-// the others (host, commit, cpu, ...), ignoring the date; a file alone, or
+// the others (host, commit, cpu, ...) and that it has, ignoring the date,
+// load and order seed, which differ between any two runs; a file alone, or
 // one whose keys match another's, is named by its base name.
 func (s *Set) label() {
 	var differing []string
 	seen := map[string]bool{}
 	for _, f := range s.Files {
 		for k := range f.Config {
-			if seen[k] || k == resultfile.NoteDate || k == resultfile.NoteLoadavg {
+			if seen[k] || k == resultfile.NoteDate || k == resultfile.NoteLoadavg || k == resultfile.NoteRunnable || k == resultfile.NoteOrderSeed {
 				continue
 			}
 			seen[k] = true
@@ -275,7 +292,9 @@ func (s *Set) label() {
 	for i := range s.Files {
 		var parts []string
 		for _, k := range differing {
-			parts = append(parts, k+"="+s.Files[i].Config[k])
+			if v := s.Files[i].Config[k]; v != "" { // a key the file lacks says nothing of it
+				parts = append(parts, k+"="+v)
+			}
 		}
 		s.Files[i].Label = strings.Join(parts, " ")
 		if s.Files[i].Label == "" || len(s.Files) == 1 {

@@ -65,6 +65,20 @@ func TestReadLabelsFilesByWhatDiffers(t *testing.T) {
 	}
 }
 
+func TestLabelsLeaveOutKeysAFileLacksAndRunFacts(t *testing.T) {
+	// go test output has no commit, corescale's files have order seeds
+	// that differ between any two runs.
+	a := writeFile(t, "a.txt", "pkg: sync\nBenchmarkX 1 1 ns/op\n")
+	b := writeFile(t, "b.txt", "pkg: sync\n# commit: bbb\n# order-seed: 7\n# runnable: 1\nBenchmarkX 1 1 ns/op\n")
+	s, err := Read(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Files[0].Label != "a.txt" || s.Files[1].Label != "commit=bbb" {
+		t.Errorf("labels %q, %q; want a.txt and commit=bbb", s.Files[0].Label, s.Files[1].Label)
+	}
+}
+
 func TestReadRefusesBadFiles(t *testing.T) {
 	tests := []struct {
 		name, content, want string

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
@@ -62,6 +63,9 @@ func (r *Report) WriteDir(dir string) error {
 func (r *Report) charts(dir string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, group := range r.groups() {
+		if isBenchGroup(group) && !benchGroupAnalysable(group) {
+			continue // one point is no curve
+		}
 		file := r.Set.Files[group[0].Config.File]
 		ch := &chart{title: group[0].Config.String(), ncpu: file.NCPU(), boundaries: file.Boundaries()}
 		for _, sc := range group {
@@ -93,6 +97,9 @@ func (r *Report) groups() [][]*Scaling {
 	groups := map[string][]*Scaling{}
 	for _, sc := range r.Scalings {
 		key := sc.Config.String()
+		if sc.IsBench() {
+			key += "\x00bench" // a go test benchmark may bear a sweep configuration's name
+		}
 		if groups[key] == nil {
 			order = append(order, key)
 		}
@@ -121,16 +128,40 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 	heading(2, "Summary")
 	for _, group := range r.groups() {
 		for _, sc := range group {
+			if sc.IsBench() {
+				continue
+			}
 			if err := r.summary(sc).Render(w, format); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range r.Set.Files {
+		for _, t := range r.benchSummary(i) {
+			if err := t.Render(w, format); err != nil {
 				return err
 			}
 		}
 	}
 	for _, group := range r.groups() {
 		title := group[0].Config.String()
+		if isBenchGroup(group) && !benchGroupAnalysable(group) {
+			continue // listed in the summary
+		}
 		heading(2, title)
 		for _, name := range charts[title] {
 			fmt.Fprintf(w, "![%s](%s)\n\n", strings.TrimSuffix(name, ".png"), name)
+		}
+		if isBenchGroup(group) {
+			if err := r.benchTables(group).Render(w, format); err != nil {
+				return err
+			}
+			for _, sc := range group {
+				if sc.Analysable() {
+					fmt.Fprintf(w, "%s\n\n", r.benchLine(sc))
+				}
+			}
+			continue
 		}
 		for _, t := range r.groupTables(group) {
 			if err := t.Render(w, format); err != nil {
@@ -157,7 +188,12 @@ func (r *Report) write(w io.Writer, format string, charts map[string][]string) e
 			}
 		}
 	}
-	r.writeHowToRead(w, md)
+	if r.hasSweep() {
+		r.writeHowToRead(w, md)
+	}
+	if r.hasBench() {
+		r.writeBenchHowToRead(w, md)
+	}
 	return nil
 }
 
@@ -175,7 +211,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 	if len(r.Set.Files) > 1 {
 		title = r.Set.Files[sc.Config.File].Label + ": " + title
 	}
-	title += ": speedup over serial (median of same-round ratios, 95% CI)"
+	title += ": speedup over serial (" + ratioMethod(sc.Paired) + ")"
 	if sc.UsableCPUs > 0 {
 		title += fmt.Sprintf(" up to the %d usable CPUs", sc.UsableCPUs)
 	}
@@ -187,8 +223,12 @@ func (r *Report) summary(sc *Scaling) *Table {
 	t.Header = append(t.Header, "main loss")
 	t.Right = append(t.Right, false)
 	if sc.NoiseFloor.Valid() {
-		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work at random places in the same rounds, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
-			100*sc.Floor(), sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
+		where := "at random places in the same rounds"
+		if !sc.Paired {
+			where = "unpaired: the file has no rounds"
+		}
+		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
+			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
 	}
@@ -291,13 +331,14 @@ func describe(c map[string]string) string {
 		}
 		parts = append(parts, fmt.Sprintf(format, args...))
 	}
+	add("%s/%s", resultfile.ConfigGoos, resultfile.ConfigGoarch)
 	add("%s", resultfile.ConfigCPU)
 	add("%s CPUs", resultfile.ConfigNCPU)
 	add("%s usable", resultfile.ConfigUsableCPUs)
 	add("GOMAXPROCS %s", resultfile.ConfigGomaxprocs)
 	add("cgroup quota %s", resultfile.ConfigCPUQuota)
 	add("%s", resultfile.ConfigGo)
-	add("package %s", "pkg")
+	add("package %s", resultfile.ConfigPkg)
 	add("commit %s", resultfile.NoteCommit)
 	add("%s scaling", resultfile.ConfigScaling)
 	add("%s rounds per configuration", resultfile.NoteCount)
@@ -321,8 +362,9 @@ func orDefault(s, def string) string {
 // the fits, the strategy contrasts and the start-ups.
 func (r *Report) groupTables(group []*Scaling) []*Table {
 	multi := len(r.Set.Files) > 1
+	paired := !slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })
 	cells := &Table{
-		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency from same-round pairs, with 95% CIs; Karp-Flatt serial fraction; " +
+		Title: "Cells: median time per run with its 95% CI; speedup over serial and efficiency (" + ratioMethod(paired) + "); Karp-Flatt serial fraction; " +
 			"where the worker time went (means of each run's shares)",
 		Header: []string{"strategy", "sched", "workers", "time", "95% CI", "throughput", "of ceiling", "speedup", "efficiency", "Karp-Flatt", "inflation", "waiting", "imbalance", "overhead"},
 		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true},
@@ -333,7 +375,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 		Right:  []bool{false, false, false, true, true, true, true, true},
 	}
 	contrasts := &Table{
-		Title:  "Strategies compared at equal workers and sched: time over the other's, same-round pairs, 95% CI, against the noise floor",
+		Title:  "Strategies compared at equal workers and sched: time over the other's (" + ratioMethod(paired) + "), against the noise floor",
 		Header: []string{"workers", "sched", "strategy", "vs", "time ratio", "verdict"},
 		Right:  []bool{true, false, false, false, true, false},
 	}
@@ -426,7 +468,7 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 // pair.
 func (r *Report) calibrationTable(group []*Scaling) *Table {
 	t := &Table{
-		Title:  "Identical work (one worker): time over the other's, same-round pairs, 95% CI; they should differ only by chance",
+		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "); they should differ only by chance",
 		Header: []string{"cell", "vs", "time ratio", "verdict"},
 		Right:  []bool{false, false, true, false},
 	}
@@ -494,7 +536,7 @@ func (r *Report) pythonTable(group []*Scaling) *Table {
 				}
 				p := cv.Point(w)
 				row := []string{fmt.Sprint(w), name, formatTime(p.Time.Center),
-					formatRatioCI(pairedRatio(p.Cell.series(UnitTime), ref.Cell.series(UnitTime)), "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
+					formatRatioCI(ratioOf(p.Cell.series(UnitTime), ref.Cell.series(UnitTime)), "x"), formatTime(overheadPerJob(p)), r.startup(sc, name, w)}
 				if multi {
 					row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 				}
@@ -603,6 +645,9 @@ func formatRatioCI(r Ratio, suffix string) string {
 func formatPercentCI(r Ratio) string {
 	if !r.Valid() {
 		return "-"
+	}
+	if math.IsNaN(r.Lo) {
+		return fmt.Sprintf("%.0f%%", 100*r.Center)
 	}
 	return fmt.Sprintf("%.0f%% (%.0f-%.0f)", 100*r.Center, 100*r.Lo, 100*r.Hi)
 }

@@ -37,6 +37,9 @@ type Scaling struct {
 	// smallest difference the sweep can tell from none.
 	NoiseFloor Ratio
 	Curves     []*Curve
+	// Paired reports whether every ratio is a same-round pair: the file
+	// was taken in rounds (go test output is not; see Ratio).
+	Paired bool
 	// baseRates is the pooled baseline's throughput, per sample;
 	// baseCPURates its throughput per second on a CPU (span less wait),
 	// the work the losses are measured against, or empty where the
@@ -71,8 +74,14 @@ type Curve struct {
 	OversubscriptionFrom int // the usable CPUs it starts from
 }
 
-// Name is "strategy/sched", or "strategy/sched/pin=policy" when pinned.
-func (c *Curve) Name() string { return c.Strategy + "/" + SchedLabel(c.Sched, c.Pin) }
+// Name is "strategy/sched", or "strategy/sched/pin=policy" when pinned,
+// or "measured" for a go test benchmark's curve, which has neither.
+func (c *Curve) Name() string {
+	if c.Strategy == "" && c.Sched == "" {
+		return "measured"
+	}
+	return c.Strategy + "/" + SchedLabel(c.Sched, c.Pin)
+}
 
 // SchedLabel is how tables and charts name a sched and a placement:
 // "dynamic", or "dynamic/pin=cores" when pinned.
@@ -165,10 +174,11 @@ func Analyze(s *Set) []*Scaling {
 		if byConfig[cfg] == nil {
 			f := s.Files[c.File]
 			byConfig[cfg] = &Scaling{Config: cfg, Weak: f.Config[resultfile.ConfigScaling] == resultfile.ScalingWeak,
-				Unit: throughputUnit(c), UsableCPUs: f.UsableCPUs()}
+				Unit: throughputUnit(c), UsableCPUs: f.UsableCPUs(), Paired: true}
 			out = append(out, byConfig[cfg])
 		}
 		cells[cfg] = append(cells[cfg], c)
+		byConfig[cfg].Paired = byConfig[cfg].Paired && c.Paired
 	}
 	for _, sc := range out {
 		sc.build(cells[sc.Config])
@@ -241,7 +251,7 @@ func (sc *Scaling) baseline(serial []*Cell) {
 		return
 	}
 	sc.Twin = sc.point(serial[1])
-	sc.NoiseFloor = pairedRatio(serial[1].series(UnitTime), serial[0].series(UnitTime))
+	sc.NoiseFloor = ratioOf(serial[1].series(UnitTime), serial[0].series(UnitTime))
 	pooled := geoMean(serial[0].rates(sc.Unit), serial[1].rates(sc.Unit))
 	if len(pooled.values) >= MinPairs {
 		sc.baseRates = pooled
@@ -249,7 +259,7 @@ func (sc *Scaling) baseline(serial []*Cell) {
 			sc.baseCPURates = cpu
 		}
 	}
-	sc.Twin.Speedup = pairedRatio(serial[1].rates(sc.Unit), sc.baseRates)
+	sc.Twin.Speedup = ratioOf(serial[1].rates(sc.Unit), sc.baseRates)
 }
 
 func (sc *Scaling) point(c *Cell) *Point {
@@ -270,7 +280,7 @@ func (sc *Scaling) point(c *Cell) *Point {
 // against baseCPU (the baseline's rates on a CPU) where there is one.
 func (p *Point) relate(base, baseCPU series, sc *Scaling) {
 	n := float64(p.Workers)
-	p.Speedup = pairedRatio(p.Cell.rates(sc.Unit), base)
+	p.Speedup = ratioOf(p.Cell.rates(sc.Unit), base)
 	p.Efficiency = p.Speedup.Scale(1 / n)
 	if p.Workers > 1 && p.Speedup.Valid() {
 		p.KarpFlatt = (1/p.Speedup.Center - 1/n) / (1 - 1/n)
@@ -342,7 +352,7 @@ func (sc *Scaling) fit(cv *Curve) {
 		if p.Oversubscribed {
 			continue
 		}
-		r := pairedRatio(p.Cell.rates(sc.Unit), one)
+		r := ratioOf(p.Cell.rates(sc.Unit), one)
 		if p.Workers == 1 {
 			r.Center = 1
 		}
@@ -390,7 +400,7 @@ func (sc *Scaling) oversubscription(cv *Curve) {
 	}
 	// Throughput at c over throughput at 2c: under strong scaling the time
 	// at 2c over the time at c, under weak the time per unit of work.
-	cv.Oversubscription = pairedRatio(lo.Cell.rates(sc.Unit), hi.Cell.rates(sc.Unit))
+	cv.Oversubscription = ratioOf(lo.Cell.rates(sc.Unit), hi.Cell.rates(sc.Unit))
 	cv.OversubscriptionFrom = c
 }
 
@@ -464,7 +474,7 @@ func (sc *Scaling) Contrasts() []Contrast {
 					continue
 				}
 				out = append(out, Contrast{Workers: w, Sched: cv.Sched, Pin: cv.Pin, Strategy: cv.Strategy, Base: base,
-					Ratio: pairedRatio(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
+					Ratio: ratioOf(p.Cell.series(UnitTime), rp.Cell.series(UnitTime))})
 			}
 		}
 	}
@@ -602,7 +612,7 @@ func (sc *Scaling) Calibration() *Calibration {
 	for i, a := range cells {
 		lo, hi = min(lo, a.Time.Center), max(hi, a.Time.Center)
 		for _, b := range cells[i+1:] {
-			r := pairedRatio(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
+			r := ratioOf(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
 			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r})
 			if r.Valid() && (r.Lo > 1 || r.Hi < 1) {
 				c.Differ++

@@ -186,7 +186,7 @@ func TestPairedRatioRecoversAKnownRatioUnderDrift(t *testing.T) {
 	// late). The ratio of their medians carries the drift of the rounds
 	// they do not share; the median of same-round ratios does not.
 	rng := rand.New(rand.NewPCG(3, 4))
-	var a, b series
+	a, b := series{paired: true}, series{paired: true}
 	for r := range 60 {
 		drift := 1 + 0.01*float64(r)
 		a.values = append(a.values, drift*(1+0.005*rng.NormFloat64()))
@@ -196,7 +196,7 @@ func TestPairedRatioRecoversAKnownRatioUnderDrift(t *testing.T) {
 			b.rounds, b.forks = append(b.rounds, r), append(b.forks, 0)
 		}
 	}
-	got := pairedRatio(b, a)
+	got := ratioOf(b, a)
 	if !(got.Lo <= 1.25 && 1.25 <= got.Hi) || got.HalfWidth() > 0.01 || got.Rounds != 30 {
 		t.Errorf("paired ratio %v over %d rounds, want 1.25 inside a tight interval", got, got.Rounds)
 	}
@@ -210,7 +210,7 @@ func TestPairedRatioIntervalsAccountForForks(t *testing.T) {
 	// little noise within each: a bootstrap over rounds alone would give a
 	// tight interval around the pooled median; over forks it is wide.
 	rng := rand.New(rand.NewPCG(5, 6))
-	var a, b series
+	a, b := series{paired: true}, series{paired: true}
 	for f, luck := range []float64{0.96, 1.0, 1.04} {
 		for r := range 20 {
 			a.values = append(a.values, 1)
@@ -220,7 +220,7 @@ func TestPairedRatioIntervalsAccountForForks(t *testing.T) {
 			}
 		}
 	}
-	got := pairedRatio(b, a)
+	got := ratioOf(b, a)
 	if got.Forks != 3 || got.HalfWidth() < 0.02 {
 		t.Errorf("ratio %v over %d forks: want an interval that spans the forks' 4%% differences", got, got.Forks)
 	}

@@ -11,6 +11,7 @@ const (
 	ConfigGoos       = "goos"
 	ConfigGoarch     = "goarch"
 	ConfigCPU        = "cpu"
+	ConfigPkg        = "pkg" // the package whose benchmarks ran (go test writes it)
 	ConfigNCPU       = "ncpu"
 	ConfigGomaxprocs = "gomaxprocs"
 	ConfigCPUQuota   = "cpu-quota"
@@ -65,6 +66,7 @@ const (
 	NoteForks       = "forks"
 	NoteInterrupted = "interrupted"
 	NoteFailed      = "failed" // why a sweep stopped on an error
+	NoteBenchtime   = "benchtime"
 	// Per-benchmark notes: the value starts with a benchmark or
 	// configuration name.
 	noteSkipped     = "skipped"

@@ -43,4 +43,12 @@
 // of its configuration says how many rounds each fork (a fresh process
 // running the same sweep) contributed, in order. Files without a rounds
 // line are one fork.
+//
+// Other tools' benchmarks: a name without a strategy key (go test -bench
+// output of any package) is a benchmark of its own, whose worker count is
+// go test's -N suffix (none: 1) or a workers= or gomaxprocs= part, and
+// whose curve is the rest of the name (Cell.Bench). go test output (a pkg
+// line and no rounds line) has no rounds: go test takes every sample of
+// one -cpu value before the next (File.Rounded). corescale bench writes
+// such benchmarks in rounds, with rounds lines per benchmark.
 package resultfile

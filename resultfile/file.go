@@ -33,6 +33,13 @@ type File struct {
 	// Rounds holds, per kernel configuration (Cell.ConfigName), the rounds
 	// each fork contributed, in order.
 	Rounds map[string][]int
+	// Rounded reports whether the samples were taken in rounds, so that
+	// the k-th sample of every cell of a configuration is its sample of
+	// round k: true for corescale's files (a rounds line, or no pkg line:
+	// corescale run's files before the rounds lines), false for go test
+	// output, which takes every sample of one -cpu value before the next
+	// (Read sets it; Write writes rounds lines only for Rounds).
+	Rounded bool
 	// Units holds the unit metadata lines read (Write derives its own).
 	Units benchfmt.UnitMetadataMap
 
@@ -43,13 +50,22 @@ type File struct {
 type Sample struct {
 	Cell Cell
 	// Name is the full benchmark name as read, without "Benchmark" (with
-	// go test's "-N" suffix, if any); Write ignores it.
+	// go test's "-N" suffix, if any). Write writes it, or Cell.Name() if it
+	// is empty: a go test benchmark's name cannot be rebuilt from its cell.
 	Name string
 	// Round and Fork place the sample in the sweep; Write derives them
 	// from the order of the samples, Read from their position (see the
 	// package comment).
 	Round, Fork int
-	Values      []Value
+	// Iters is the benchmark's iteration count as go test wrote it; 0
+	// stands for 1, the count of every line corescale run writes.
+	Iters  int
+	Values []Value
+	// Unread lists the parts of the name that the cell does not hold: in
+	// a corescale cell's name (one with a strategy key) the parts that are
+	// none of its keys, in any name a workers= or gomaxprocs= part that is
+	// no worker count. Two samples that differ only there share a cell.
+	Unread []string
 }
 
 // Value returns the sample's value of a unit, as written.
@@ -173,15 +189,20 @@ func Write(w io.Writer, f *File) error {
 			return err
 		}
 	}
-	write := func(name string, values []Value) error {
-		res := &benchfmt.Result{Config: config, Name: benchfmt.Name(name), Iters: 1} // the writer adds "Benchmark"
+	writeIters := func(name string, iters int, values []Value) error {
+		res := &benchfmt.Result{Config: config, Name: benchfmt.Name(name), Iters: max(1, iters)} // the writer adds "Benchmark"
 		for _, v := range values {
 			res.Values = append(res.Values, benchfmt.Value{Value: v.Value, Unit: v.Unit})
 		}
 		return bw.Write(res)
 	}
+	write := func(name string, values []Value) error { return writeIters(name, 1, values) }
 	for _, s := range f.Samples {
-		if err := write(s.Cell.Name(), s.Values); err != nil {
+		name := s.Name
+		if name == "" {
+			name = s.Cell.Name()
+		}
+		if err := writeIters(name, s.Iters, s.Values); err != nil {
 			return err
 		}
 	}
@@ -306,6 +327,7 @@ func Read(r io.Reader, path string) (*File, error) {
 	}
 	f.Interrupted = f.Get(NoteInterrupted) == "true"
 	f.Failed = f.Get(NoteFailed)
+	f.Rounded = f.Rounds != nil || !slices.ContainsFunc(f.Config, func(c Config) bool { return c.Key == ConfigPkg })
 	f.placeSamples()
 	f.placeCeilingNotes()
 	return f, nil
@@ -337,7 +359,7 @@ func (f *File) add(res *benchfmt.Result) bool {
 			f.Ceilings = append(f.Ceilings, c)
 		}
 	default:
-		f.Samples = append(f.Samples, Sample{Cell: name.cell(), Name: string(res.Name.Full()), Values: values})
+		f.Samples = append(f.Samples, Sample{Cell: name.cell(), Name: string(res.Name.Full()), Iters: res.Iters, Values: values, Unread: name.unread})
 	}
 	return true
 }

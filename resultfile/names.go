@@ -2,8 +2,11 @@ package resultfile
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/perf/benchfmt"
 )
 
 // Strategy names. The baseline runs twice per round, as Serial and as
@@ -53,6 +56,9 @@ const (
 	// placement existed and benchstat pairs them across files.
 	KeyPin     = "pin"
 	KeyWorkers = "workers"
+	// KeyGomaxprocs names a worker count in other tools' benchmark names,
+	// as KeyWorkers does (go test's -N suffix is GOMAXPROCS too).
+	KeyGomaxprocs = "gomaxprocs"
 	// Ceiling lines.
 	KeyKernel = "kernel"
 	KeySource = "source"
@@ -83,12 +89,25 @@ type Cell struct {
 	// (cores, spread, compact); "" when they were not pinned.
 	Pin     string
 	Workers int
+	// Bench is set for a benchmark that is not a corescale cell (its name
+	// has no strategy key: go test output of any package): its name
+	// without "Benchmark" and without its worker count (the -N suffix, or
+	// a workers= or gomaxprocs= part), the scaling curve it is a point of.
+	// Kernel is then its base name, and the other fields but Workers are
+	// empty.
+	Bench string
 }
 
 // ConfigName names the cell's kernel configuration:
 // "Hash/shape=uniform/size=64Mi", or under weak scaling
 // "Hash/shape=uniform/per-worker=4Mi".
+//
+// A benchmark of another tool (Bench set) is its own configuration: its
+// name without the worker count.
 func (c Cell) ConfigName() string {
+	if c.Bench != "" {
+		return c.Bench
+	}
 	if c.PerWorker != "" {
 		return fmt.Sprintf("%s/%s=%s/%s=%s", c.Kernel, KeyShape, c.Shape, KeyPerWorker, c.PerWorker)
 	}
@@ -157,30 +176,87 @@ type parsedName struct {
 	rest       []string // the parts after the base, without their '/'
 	keys       map[string]string
 	gomaxprocs int
+	// bench is the name without the part that gives its worker count,
+	// workers the count (for names without a strategy key: see Cell.Bench).
+	bench   string
+	workers int
+	// unread are the parts the cell does not hold (see Sample.Unread).
+	unread []string
 }
 
+// sweepKeys are the keys of a corescale cell's name.
+var sweepKeys = []string{KeyShape, KeySize, KeyPerWorker, KeyStrategy, KeySched, KeyWorkers}
+
 func parseName(base []byte, parts [][]byte) parsedName {
-	n := parsedName{base: string(base), keys: map[string]string{}, gomaxprocs: 1}
-	for _, p := range parts {
+	n := parsedName{base: string(base), keys: map[string]string{}, gomaxprocs: 1, workers: 1}
+	// The part that gives the worker count: a workers= key, else a
+	// gomaxprocs= key, else the -N suffix; the others stay in the name.
+	at := map[string]int{}
+	counts := map[int]int{}
+	for i, p := range parts {
 		if p[0] == '-' {
 			if v, err := strconv.Atoi(string(p[1:])); err == nil {
 				n.gomaxprocs = v
+				at["-"], counts[i] = i, v
 			}
 			continue
 		}
 		part := string(p[1:])
 		n.rest = append(n.rest, part)
-		if k, v, ok := strings.Cut(part, "="); ok {
-			n.keys[k] = v
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		n.keys[k] = v
+		if k != KeyWorkers && k != KeyGomaxprocs {
+			continue
+		}
+		if w, err := strconv.Atoi(v); err != nil || w < 1 {
+			n.unread = append(n.unread, part)
+		} else if _, seen := at[k]; !seen {
+			at[k], counts[i] = i, w
 		}
 	}
+	if _, ok := n.keys[KeyStrategy]; ok {
+		n.unread = nil
+		for _, part := range n.rest {
+			if k, _, _ := strings.Cut(part, "="); !slices.Contains(sweepKeys, k) {
+				n.unread = append(n.unread, part)
+			}
+		}
+		return n
+	}
+	countAt := -1
+	for _, k := range []string{KeyWorkers, KeyGomaxprocs, "-"} {
+		if i, ok := at[k]; ok {
+			countAt, n.workers = i, counts[i]
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString(n.base)
+	for i, p := range parts {
+		if i != countAt {
+			b.Write(p)
+		}
+	}
+	n.bench = b.String()
 	return n
 }
 
 // cell is the sample cell the name describes. The worker count is the
 // workers key when there is one (corescale run), else GOMAXPROCS (go test
-// -cpu), except for the baseline, which has one worker.
+// -cpu), except for the baseline, which has one worker. A name without a
+// strategy key is another tool's benchmark (see Cell.Bench).
 func (n parsedName) cell() Cell {
+	if n.bench != "" {
+		return Cell{Kernel: n.base, Bench: n.bench, Workers: n.workers}
+	}
+	return n.sweepCell()
+}
+
+// sweepCell is the corescale cell the name describes, strategy key or not.
+func (n parsedName) sweepCell() Cell {
 	c := Cell{Kernel: n.base, Shape: n.keys[KeyShape], Size: n.keys[KeySize], PerWorker: n.keys[KeyPerWorker],
 		Strategy: n.keys[KeyStrategy], Sched: n.keys[KeySched], Pin: n.keys[KeyPin], Workers: n.gomaxprocs}
 	if w, err := strconv.Atoi(n.keys[KeyWorkers]); err == nil {
@@ -193,7 +269,7 @@ func (n parsedName) cell() Cell {
 
 // startupCell is the cell of a start-up line: its first part is the kernel.
 func (n parsedName) startupCell() Cell {
-	c := n.cell()
+	c := n.sweepCell()
 	if len(n.rest) > 0 {
 		c.Kernel = n.rest[0]
 	}
@@ -203,3 +279,14 @@ func (n parsedName) startupCell() Cell {
 // PinNone is the placement policy that pins nothing: cells under it have
 // no pin key.
 const PinNone = "none"
+
+// NameWithGomaxprocs returns a go test benchmark's name (without
+// "Benchmark") with its GOMAXPROCS suffix, which go test leaves out at 1:
+// "Mutex" at 1 is "Mutex-1", so that benchstat's -col /gomaxprocs heads
+// that column too. A name with a suffix is returned as it is.
+func NameWithGomaxprocs(name string, gomaxprocs int) string {
+	if _, parts := benchfmt.Name(name).Parts(); len(parts) > 0 && parts[len(parts)-1][0] == '-' {
+		return name
+	}
+	return name + "-" + strconv.Itoa(gomaxprocs)
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -194,13 +195,23 @@ func Commit() string {
 			return rev
 		}
 	}
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if rev, ok := GitCommit(""); ok {
+		return rev
+	}
+	return "unknown"
+}
+
+// GitCommit returns the commit checked out in the git work tree at dir
+// ("" for the working directory), with "-dirty" when tracked files have
+// changes, if dir is in one and git runs.
+func GitCommit(dir string) (string, bool) {
+	out, err := exec.Command("git", "-C", cmp.Or(dir, "."), "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
-		return "unknown"
+		return "", false
 	}
 	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+	if st, err := exec.Command("git", "-C", cmp.Or(dir, "."), "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		rev += "-dirty"
 	}
-	return rev
+	return rev, rev != ""
 }

@@ -3,6 +3,7 @@
 // with one goroutine.
 //
 //	corescale run [flags]                 sweep and write a result file
+//	corescale bench PKG [flags]           a package's go test benchmarks at each -cpu value, round by round
 //	corescale report [-o DIR] FILE...     tables, fits, charts and report.md
 //	corescale compare [flags] OLD NEW     per-benchmark change with p-values
 //	corescale gate [flags] OLD NEW        exit 1 on a significant regression

@@ -47,8 +47,11 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	r := analysis.NewReport(set)
+	if err := analysis.CheckScaling(set, r.Scalings); err != nil {
+		return inputErr(err)
+	}
 	if *benchstat {
-		r.Benchstat = benchstatTables(set.Files)
+		r.Benchstat = benchstatTables(set)
 	}
 	if err := r.WriteText(stdout); err != nil {
 		return failure{err}
@@ -68,13 +71,14 @@ func inputErr(err error) error {
 	return failure{err}
 }
 
-// benchstatTables runs benchstat on the files: -col /strategy per worker
-// count, and -col /workers per strategy, on time per run. Inside a checkout
-// of corescale it is the module's pinned tool (go tool benchstat); anywhere
+// benchstatTables runs benchstat on the files: for corescale's sweeps
+// -col /strategy per worker count and -col /workers per strategy, for go
+// test benchmarks -col /gomaxprocs, on time per run. Inside a checkout of
+// corescale it is the module's pinned tool (go tool benchstat); anywhere
 // else, go run of the x/perf version this binary was built with.
-func benchstatTables(files []analysis.File) []analysis.BenchstatTable {
+func benchstatTables(set *analysis.Set) []analysis.BenchstatTable {
 	var paths []string
-	for _, f := range files {
+	for _, f := range set.Files {
 		p, err := filepath.Abs(f.Path)
 		if err != nil {
 			p = f.Path
@@ -83,11 +87,17 @@ func benchstatTables(files []analysis.File) []analysis.BenchstatTable {
 	}
 	command, dir := benchstatCommand()
 	filter := ".unit:" + analysis.UnitTime + " -.name:" + resultfile.BaseStartup + " -.name:" + resultfile.BaseCeiling
+	var runs []analysis.BenchstatTable
+	if slices.ContainsFunc(set.Cells, func(c *analysis.Cell) bool { return c.Bench == "" }) {
+		runs = append(runs,
+			analysis.BenchstatTable{Title: "Strategies side by side, one table per worker count", Args: []string{"-filter", filter, "-table", ".config,/workers", "-col", "/strategy"}},
+			analysis.BenchstatTable{Title: "Worker counts side by side, one table per strategy", Args: []string{"-filter", filter, "-table", ".config,/strategy", "-col", "/workers@num"}})
+	}
+	if slices.ContainsFunc(set.Cells, func(c *analysis.Cell) bool { return c.Bench != "" }) {
+		runs = append(runs, analysis.BenchstatTable{Title: "go test benchmarks: GOMAXPROCS side by side", Args: []string{"-col", "/gomaxprocs@num"}})
+	}
 	var tables []analysis.BenchstatTable
-	for _, t := range []analysis.BenchstatTable{
-		{Title: "Strategies side by side, one table per worker count", Args: []string{"-filter", filter, "-table", ".config,/workers", "-col", "/strategy"}},
-		{Title: "Worker counts side by side, one table per strategy", Args: []string{"-filter", filter, "-table", ".config,/strategy", "-col", "/workers@num"}},
-	} {
+	for _, t := range runs {
 		cmd := exec.Command("go", append(append(slices.Clone(command), t.Args...), paths...)...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()

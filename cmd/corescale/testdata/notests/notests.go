@@ -1,0 +1,2 @@
+// Package notests has no test files: corescale bench refuses it.
+package notests
