@@ -124,6 +124,7 @@ func init() {
 	}
 	runtime.LockOSThread() // the main goroutine keeps the main thread
 	go func() {
+		//lint:ignore SA5002 the child's whole job is to spin on a thread other than the main one
 		for {
 		}
 	}()
