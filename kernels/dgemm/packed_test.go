@@ -67,14 +67,13 @@ func colCuts(n, nr, parts int) []int {
 func TestGemmPackedAwkwardSizes(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
-		for _, s := range awkwardShapes(testing.Short()) {
+		for i, s := range awkwardShapes(testing.Short()) {
 			t.Run(s.String(), func(t *testing.T) {
-				for _, pad := range []int{0, 3} {
-					a := newMatrix(rng, s.m, s.k, pad)
-					b := newMatrix(rng, s.k, s.n, 2*pad)
-					pb := packMatrix(t, b)
-					runPacked(t, a, b, pb, []int{0, s.m}, []int{0, s.n}, 3*pad)
-				}
+				pad := i % 2 * 3 // every other shape with padding between rows
+				a := newMatrix(rng, s.m, s.k, pad)
+				b := newMatrix(rng, s.k, s.n, 2*pad)
+				pb := packMatrix(t, b)
+				runPacked(t, a, b, pb, []int{0, s.m}, []int{0, s.n}, 3*pad)
 			})
 		}
 	})
