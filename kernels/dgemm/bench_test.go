@@ -23,14 +23,17 @@ func benchInputs(n int) (a, b, c []float64) {
 }
 
 // BenchmarkGemm times C = A x B for n x n matrices on the calling goroutine:
-// impl=whole is one Gemm call, impl=bands is 64 calls on bands of rows as
-// kernels/matmul makes them, impl=gonum is the former path (gonum's Dgemm on
+// impl=whole is one Gemm call, impl=bands is 64 calls on bands of rows
+// (kernels/matmul's chunks before B was packed once), impl=packed-whole
+// and impl=packed-bands16 are one GemmPacked call and kernels/matmul's
+// 16 bands on a B packed beforehand, impl=gonum is the former path (gonum's Dgemm on
 // 64 x 64 x 64 blocks, which never go parallel), impl=tiles is the 64
 // chunks as an 8 x 8 grid of tiles of C, for comparison with bands. Run it
 // with -cpu 1 and taskset for one core.
 func BenchmarkGemm(b *testing.B) {
 	for _, n := range []int{512, 1024} {
 		a, bm, c := benchInputs(n)
+		pb := PackB(n, n, bm, n, alignedFloats(PackedSize(n, n)))
 		flops := 2 * float64(n) * float64(n) * float64(n)
 		impls := []struct {
 			name string
@@ -55,6 +58,10 @@ func BenchmarkGemm(b *testing.B) {
 				}
 			}},
 			{"gonum", func() { gonumBlocked(n, a, bm, c) }},
+			// B packed once (outside the timing, as kernels/matmul's Fill
+			// does), then C as one band or as kernels/matmul's 16 bands.
+			{"packed-whole", func() { GemmPacked(n, a, n, pb, c, n) }},
+			{"packed-bands16", func() { packedBands(n, 16, a, pb, c) }},
 		}
 		for _, im := range impls {
 			b.Run(fmt.Sprintf("n=%d/impl=%s/kernel=%s", n, im.name, Kernel()), func(b *testing.B) {
@@ -64,6 +71,15 @@ func BenchmarkGemm(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds(), "FLOP/s")
 			})
 		}
+	}
+}
+
+// packedBands computes C in bands of rows from a packed B, as
+// kernels/matmul's chunks do.
+func packedBands(n, chunks int, a []float64, pb Packed, c []float64) {
+	for i := range chunks {
+		lo, hi := i*n/chunks, (i+1)*n/chunks
+		GemmPacked(hi-lo, a[lo*n:], n, pb, c[lo*n:], n)
 	}
 }
 

@@ -110,12 +110,15 @@ func alignedFloats(n int) []float64 {
 	return s[off : off+n : off+n]
 }
 
-func (im *impl) workspace() *workspace {
-	if ws, ok := im.pool.Get().(*workspace); ok && len(ws.a) >= im.block.mc*im.block.kc && len(ws.b[0]) >= im.strip*im.block.kc*im.nr {
+// workspace returns packing buffers for blocks of A of up to aLen
+// elements and strips of B of the kernel's KC rows.
+func (im *impl) workspace(aLen int) *workspace {
+	aLen = max(aLen, im.block.mc*im.block.kc)
+	if ws, ok := im.pool.Get().(*workspace); ok && len(ws.a) >= aLen && len(ws.b[0]) >= im.strip*im.block.kc*im.nr {
 		return ws
 	}
 	return &workspace{
-		a:    alignedFloats(im.block.mc * im.block.kc),
+		a:    alignedFloats(aLen),
 		b:    [2][]float64{alignedFloats(im.strip * im.block.kc * im.nr), alignedFloats(im.strip * im.block.kc * im.nr)},
 		tile: alignedFloats(im.mr * im.nr),
 	}
@@ -266,7 +269,7 @@ func (g *geometry) next(b block) (block, bool) {
 // strip) and strips at the right edge, narrower than the strip, zero-padded,
 // are copied by Go.
 func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	ws := im.workspace()
+	ws := im.workspace(0)
 	defer im.pool.Put(ws)
 	mr, nr, S := im.mr, im.nr, im.strip
 	sw := S * nr // strip width

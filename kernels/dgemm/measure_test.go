@@ -44,6 +44,11 @@ func TestMeasure(t *testing.T) {
 			&cell{name: fmt.Sprintf("n=%d/whole/%s", n, Kernel()), flops: flops, run: func() { Gemm(n, n, n, a, n, b, n, c, n) }},
 			&cell{name: fmt.Sprintf("n=%d/gonum-blocked", n), flops: flops, run: func() { gonumBlocked(n, a, b, c) }},
 		)
+		pb := PackB(n, n, b, n, alignedFloats(PackedSize(n, n)))
+		cells = append(cells,
+			&cell{name: fmt.Sprintf("n=%d/packed-whole/%s", n, Kernel()), flops: flops, run: func() { GemmPacked(n, a, n, pb, c, n) }},
+			&cell{name: fmt.Sprintf("n=%d/packed-bands16/%s", n, Kernel()), flops: flops, run: func() { packedBands(n, 16, a, pb, c) }},
+		)
 		for _, chunks := range []int{benchChunks, 32, 16} {
 			cells = append(cells, &cell{name: fmt.Sprintf("n=%d/bands%d/%s", n, chunks, Kernel()), flops: flops, run: func() {
 				for i := range chunks {

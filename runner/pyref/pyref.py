@@ -241,14 +241,23 @@ class Search:
         return "bisect.bisect_left over a memoryview"
 
 
+def matmul_input_bytes(n):
+    """A and B, then the copy of B that kernels/dgemm.PackB packs (which
+    Python does not read), on a 64-byte boundary: its header of 8 float64s
+    and n rows of n columns rounded up to 24, as dgemm.PackedSize says."""
+    packed_off = (2 * n * n * 8 + 63) & ~63
+    return packed_off + (8 + n * ((n + 23) // 24 * 24)) * 8
+
+
 class Matmul:
-    """Input: A then B, n x n row-major float64; output: C = A x B. An item
-    is a row of C."""
+    """Input: A then B, n x n row-major float64, then a packed copy of B
+    for the Go chunks (ignored here); output: C = A x B. An item is a row
+    of C."""
 
     def __init__(self, p, buf, np):
         n = p["size"]
         self.n, self.items, self.item_bytes = n, n, n * 8
-        out_off = layout(2 * n * n * 8, n * n * 8, len(buf))
+        out_off = layout(matmul_input_bytes(n), n * n * 8, len(buf))
         self.out_bytes = buf[out_off:out_off + n * n * 8]
         self.np = np
         if np is not None:
