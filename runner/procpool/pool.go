@@ -354,7 +354,7 @@ func (p *Pool) spawn(index int) (*worker, error) {
 	w.cmd = exec.Command(p.exe, "-test.run=^$", "-test.bench=^$")
 	w.cmd.Env = append(os.Environ(),
 		fmt.Sprintf("%s=%d:%d:%d", envWorker, index, os.Getpid(), p.region.size),
-		"GOMAXPROCS=1", workerGodebug())
+		"GOMAXPROCS=1", workerGodebug(), workerGorace())
 	// Stdin stays /dev/null: nothing goes from the parent to a worker but
 	// the control block.
 	w.cmd.Stdout, w.cmd.Stderr = stdoutW, w.stderr
@@ -416,6 +416,19 @@ func workerGodebug() string {
 		return "GODEBUG=" + v + ",asyncpreemptoff=1"
 	}
 	return "GODEBUG=asyncpreemptoff=1"
+}
+
+// workerGorace returns the worker's GORACE: the parent's, plus
+// atexit_sleep_ms=0. A race-instrumented program sleeps a second at exit
+// by default, to catch races of its last goroutines; a worker runs one,
+// and that second made every Close of a race-built pool take a second, or
+// on a loaded machine more than exitGrace, after which the workers were
+// killed and Close failed. The option matters only to race builds.
+func workerGorace() string {
+	if v := os.Getenv("GORACE"); v != "" {
+		return "GORACE=" + v + " atexit_sleep_ms=0"
+	}
+	return "GORACE=atexit_sleep_ms=0"
 }
 
 // read forwards a worker's messages until its pipe closes, then reaps it.

@@ -630,3 +630,32 @@ func TestCloseAndTerminateSayWhenThePoolWasAlreadyShut(t *testing.T) {
 		})
 	}
 }
+
+// Close is quick, under the race detector too, whose programs sleep a
+// second at exit unless told not to: workers are (workerGorace).
+func TestCloseTakesMillisecondsNotSeconds(t *testing.T) {
+	region, err := NewRegion(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	var took []time.Duration
+	for range 5 {
+		p, err := New(region, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	if median := took[len(took)/2]; median > 500*time.Millisecond {
+		t.Errorf("Close and Wait of a 2-worker pool took %v (median of %v), want milliseconds", median, took)
+	}
+}
