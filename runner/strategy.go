@@ -353,6 +353,7 @@ func (s *pooled) Close() error {
 // error, never a timing.
 func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched) (Timing, error) {
 	w.poison()
+	w.evict()
 	t, err := s.Run(ctx, sched)
 	if err != nil {
 		return Timing{}, err
