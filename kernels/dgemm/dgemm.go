@@ -134,11 +134,17 @@ var (
 // buffer's position of the first row (see copyJob for the layout).
 type copier func(rows int, src []float64, lds int, dst []float64, kc int)
 
+// machineCaches is read once, at init, for every micro-kernel: reading
+// /sys costs a few hundred microseconds, and every worker process of a
+// pool pays this package's init before it is ready.
+var machineCaches caches
+
 func register(name string, mr, nr, strip int, k microKernel, cp copier) {
-	impls = append(impls, &impl{name: name, mr: mr, nr: nr, strip: strip, kernel: k, copy: cp, block: blockFor(detectCaches(), mr, nr)})
+	impls = append(impls, &impl{name: name, mr: mr, nr: nr, strip: strip, kernel: k, copy: cp, block: blockFor(machineCaches, mr, nr)})
 }
 
 func init() {
+	machineCaches = detectCaches()
 	registerAsm() // the best first
 	register("generic", 4, 4, 1, kernelGeneric, nil)
 	active.Store(impls[0])
