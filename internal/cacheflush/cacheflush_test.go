@@ -69,7 +69,6 @@ func TestRangeEvicts(t *testing.T) {
 
 var sinkIndex uint64
 
-
 func BenchmarkRange(b *testing.B) {
 	buf := make([]byte, 8<<20)
 	for i := range buf {
