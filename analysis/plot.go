@@ -59,6 +59,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 	p.Y.Label.Text = ylabel
 	p.Add(plotter.NewGrid())
 	legend := plot.NewLegend()
+	fitted := false // whether any USL fit is drawn
 	legend.Top, legend.Left = true, true
 
 	maxWorkers := 1.0
@@ -130,6 +131,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 			}
 			legend.Add(name, line, points)
 			if fit := cv.Fit(USL); withFit && fit != nil && cv.Points[0].Workers == 1 && cv.Points[0].Speedup.Valid() {
+				fitted = true
 				scale := cv.Points[0].Speedup.Center // the fit is relative to the curve's own 1-worker point
 				f := plotter.NewFunction(func(n float64) float64 { return scale * fit.Capacity(n) })
 				f.Color = col
@@ -159,7 +161,7 @@ func (ch *chart) draw(path, ylabel string, value func(*Point) (y, lo, hi float64
 		return err
 	}
 
-	if withFit {
+	if fitted { // no legend entry for fits that were refused
 		note := plotter.NewFunction(func(float64) float64 { return math.NaN() })
 		note.Color = color.Gray{Y: 60}
 		note.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
