@@ -40,7 +40,11 @@ const (
 // speedup draws speedup against workers: the ideal line, each curve's
 // measured medians with their intervals, and its USL fit (dotted).
 func (ch *chart) speedup(path string) error {
-	return ch.draw(path, "speedup over serial (serial = 1)", func(p *Point) (y, lo, hi float64) {
+	label := "speedup over serial (serial = 1)"
+	if isBenchGroup(ch.scalings) {
+		label = "speedup over its own 1-CPU point (= 1)" // go test benchmarks have no serial cell
+	}
+	return ch.draw(path, label, func(p *Point) (y, lo, hi float64) {
 		return p.Speedup.Center, p.Speedup.Lo, p.Speedup.Hi
 	}, func(n float64) float64 { return n }, true)
 }
