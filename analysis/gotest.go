@@ -6,6 +6,9 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
+
+	"github.com/corescale/corescale/resultfile"
 
 	"golang.org/x/perf/benchunit"
 )
@@ -24,6 +27,9 @@ func (sc *Scaling) IsBench() bool { return sc.Config.Bench != "" }
 // Analysable reports whether the scaling was measured at two or more
 // worker counts, its serial baseline's one included.
 func (sc *Scaling) Analysable() bool {
+	if !sc.IsBench() && sc.Baseline != nil && len(sc.Curves) > 0 {
+		return true // a sweep's cells compare with its serial baseline at any worker count
+	}
 	ws := sc.Workers()
 	if sc.Baseline != nil && !slices.Contains(ws, sc.Baseline.Workers) {
 		ws = append(ws, sc.Baseline.Workers)
@@ -32,19 +38,25 @@ func (sc *Scaling) Analysable() bool {
 }
 
 // CheckScaling returns an ErrInput error naming the first file of s that
-// cannot be analysed, and why: a benchmark name with parts no cell holds
+// cannot be analysed, and why: benchmarks of several packages in one file,
+// a benchmark name with parts no cell holds
 // (keys corescale does not know in a name with its strategy key, or a
 // workers= or gomaxprocs= part that is no count), or no benchmark measured
 // at two or more worker counts.
 func CheckScaling(s *Set, scalings []*Scaling) error {
 	for i, f := range s.Files {
+		if len(f.Packages) > 1 {
+			// Benchmarks are told apart by name only: two packages'
+			// BenchmarkEnc would make one curve.
+			return inputError("%s holds the benchmarks of %d packages (%s, %s...): report each package's output on its own", f.Path, len(f.Packages), f.Packages[0], f.Packages[1])
+		}
 		for _, c := range s.Cells {
 			if c.File != i || len(c.Unread) == 0 {
 				continue
 			}
 			if c.Strategy != "" {
-				return inputError("%s: Benchmark%s: unknown key %s (a name with a strategy key is read as corescale's, whose keys are shape, size, per-worker, strategy, sched and workers)",
-					f.Path, c.Name, c.Unread[0])
+				return inputError("%s: Benchmark%s: unknown key %s (a name with a strategy key is read as corescale's, whose keys are %s)",
+					f.Path, c.Name, c.Unread[0], strings.Join(resultfile.SweepKeys(), ", "))
 			}
 			return inputError("%s: Benchmark%s: %s is no worker count (want a whole number of 1 or more)", f.Path, c.Name, c.Unread[0])
 		}

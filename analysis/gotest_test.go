@@ -326,3 +326,60 @@ func TestTheHeaderSaysOnlyWhatTheFileHolds(t *testing.T) {
 		}
 	}
 }
+
+// A pinned cell's pin key is one of corescale's, not an unknown one.
+func TestPinnedCellsReport(t *testing.T) {
+	path := writeFile(t, "pinned.txt", strings.Repeat("BenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 5e6 ns/op\n"+
+		"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=1 1 5e6 ns/op\n"+
+		"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=2 1 2.6e6 ns/op\n", 6))
+	s, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckScaling(s, Analyze(s)); err != nil {
+		t.Errorf("a sweep with pinned cells: %v", err)
+	}
+}
+
+// A sweep at one worker count still compares its cells with the serial
+// baseline (the identical-work calibration is such a sweep).
+func TestASweepAtOneWorkerCountReports(t *testing.T) {
+	path := writeFile(t, "one.txt", strings.Repeat("BenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 5e6 ns/op\n"+
+		"BenchmarkHash/shape=uniform/size=4Mi/strategy=procpool/sched=dynamic/workers=1 1 5.1e6 ns/op\n", 6))
+	s, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckScaling(s, Analyze(s)); err != nil {
+		t.Errorf("a one-worker sweep: %v", err)
+	}
+}
+
+// go test ./... writes several packages into one file, and benchmarks of
+// the same name in two of them would make one curve: refused.
+func TestAFileOfSeveralPackagesIsRefused(t *testing.T) {
+	path := writeFile(t, "multi.txt", "pkg: example.com/a\nBenchmarkEnc 100 50 ns/op\nBenchmarkEnc-2 100 30 ns/op\n"+
+		"pkg: example.com/b\nBenchmarkEnc 100 5000 ns/op\nBenchmarkEnc-2 100 1000 ns/op\n")
+	s, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckScaling(s, Analyze(s))
+	if err == nil || !strings.Contains(err.Error(), "2 packages") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a file of two packages: %v, want one line naming them", err)
+	}
+}
+
+// Any package may have a BenchmarkStartup or BenchmarkCeiling: without
+// corescale's keys they are benchmarks like the others.
+func TestBenchmarksNamedLikeCorescalesLinesAreSamples(t *testing.T) {
+	path := writeFile(t, "startup.txt", "pkg: example.com/a\nBenchmarkStartup 100 50 ns/op\nBenchmarkStartup-2 100 30 ns/op\n"+
+		"BenchmarkCeiling 100 50 ns/op\nBenchmarkCeiling-2 100 26 ns/op\n")
+	s, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Startups) != 0 || len(s.Ceilings) != 0 || len(s.Cells) != 4 {
+		t.Errorf("%d start-ups, %d ceilings, %d cells; want 0, 0 and 4 cells", len(s.Startups), len(s.Ceilings), len(s.Cells))
+	}
+}

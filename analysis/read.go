@@ -57,6 +57,9 @@ type File struct {
 	Config      map[string]string // the last value of each configuration key
 	Interrupted bool
 	Failed      string // why the sweep stopped on an error, if it did
+	// Packages are the packages whose benchmarks the file holds (go
+	// test's pkg lines), in order.
+	Packages []string
 }
 
 // A Cell is every sample of one benchmark in one file.
@@ -181,6 +184,9 @@ func (s *Set) read(r io.Reader, path string, file int, index map[string]*Cell) e
 	for _, list := range [][]resultfile.Config{rf.Config, rf.Notes} {
 		for _, c := range list {
 			f.Config[c.Key] = c.Value
+			if c.Key == resultfile.ConfigPkg && !slices.Contains(f.Packages, c.Value) {
+				f.Packages = append(f.Packages, c.Value)
+			}
 		}
 	}
 	for k, u := range rf.Units {

@@ -57,8 +57,9 @@ type Sample struct {
 	// from the order of the samples, Read from their position (see the
 	// package comment).
 	Round, Fork int
-	// Iters is the benchmark's iteration count as go test wrote it; 0
-	// stands for 1, the count of every line corescale run writes.
+	// Iters is the benchmark's iteration count: go test's, or the number
+	// of runs back to back whose mean corescale run's sample is; 0 stands
+	// for 1.
 	Iters  int
 	Values []Value
 	// Unread lists the parts of the name that the cell does not hold: in
@@ -345,14 +346,14 @@ func (f *File) add(res *benchfmt.Result) bool {
 			values[i] = Value{v.OrigValue, v.OrigUnit}
 		}
 	}
-	switch name.base {
-	case BaseStartup:
+	switch {
+	case name.isStartup():
 		v, ok := valueOf(values, UnitTime)
 		if !ok {
 			return false
 		}
 		f.Startups = append(f.Startups, Startup{Cell: name.startupCell(), Seconds: v / 1e9})
-	case BaseCeiling:
+	case name.isCeiling():
 		for _, v := range values {
 			c := ceilingOf(name)
 			c.Value, c.Unit = v.Value, v.Unit
@@ -436,7 +437,7 @@ func (f *File) readRemark(key, value string) error {
 		}
 		f.Unconverged = append(f.Unconverged, Unconverged{Cell: parsed.cell(), Samples: n, HalfWidth: pct / 100})
 	case noteCeiling:
-		if parsed.base != BaseCeiling {
+		if !parsed.isCeiling() {
 			return fmt.Errorf("%q is not a ceiling's name", subject)
 		}
 		// Kept until the ceiling lines are read: see placeCeilingNotes.
@@ -463,6 +464,14 @@ func (f *File) placeSamples() {
 			start += n
 		}
 	}
+}
+
+// isStartup and isCeiling report whether a name is one of corescale's
+// start-up or ceiling lines: their base names alone are not enough, since
+// any package may have a BenchmarkStartup of its own.
+func (n parsedName) isStartup() bool { return n.base == BaseStartup && n.keys[KeyStrategy] != "" }
+func (n parsedName) isCeiling() bool {
+	return n.base == BaseCeiling && n.keys[KeyKernel] != "" && n.keys[KeySource] != ""
 }
 
 // ceilingOf is the ceiling a parsed name describes, without its value.

@@ -88,6 +88,7 @@ func TestNameWithGomaxprocsNamesOneCPU(t *testing.T) {
 		{"EqualFold/ASCII", 1, "EqualFold/ASCII-1"},
 		{"Mutex-2", 2, "Mutex-2"},
 		{"Size/n=1-4", 4, "Size/n=1-4"},
+		{"Size/n-1024", 1, "Size/n-1024-1"}, // the name's own -1024 is no GOMAXPROCS
 	}
 	for _, tt := range tests {
 		if got := resultfile.NameWithGomaxprocs(tt.name, tt.n); got != tt.want {

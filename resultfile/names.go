@@ -184,8 +184,11 @@ type parsedName struct {
 	unread []string
 }
 
+// SweepKeys returns the keys of a corescale cell's name, in their order.
+func SweepKeys() []string { return slices.Clone(sweepKeys) }
+
 // sweepKeys are the keys of a corescale cell's name.
-var sweepKeys = []string{KeyShape, KeySize, KeyPerWorker, KeyStrategy, KeySched, KeyWorkers}
+var sweepKeys = []string{KeyShape, KeySize, KeyPerWorker, KeyStrategy, KeySched, KeyPin, KeyWorkers}
 
 func parseName(base []byte, parts [][]byte) parsedName {
 	n := parsedName{base: string(base), keys: map[string]string{}, gomaxprocs: 1, workers: 1}
@@ -283,10 +286,14 @@ const PinNone = "none"
 // NameWithGomaxprocs returns a go test benchmark's name (without
 // "Benchmark") with its GOMAXPROCS suffix, which go test leaves out at 1:
 // "Mutex" at 1 is "Mutex-1", so that benchstat's -col /gomaxprocs heads
-// that column too. A name with a suffix is returned as it is.
+// that column too. At any other count go test wrote the suffix, and the
+// name is returned as it is; at 1 it never did, so a name that ends in
+// "-<digits>" of its own ("Size/n-1024") gets "-1" all the same.
 func NameWithGomaxprocs(name string, gomaxprocs int) string {
-	if _, parts := benchfmt.Name(name).Parts(); len(parts) > 0 && parts[len(parts)-1][0] == '-' {
-		return name
+	if gomaxprocs != 1 {
+		if _, parts := benchfmt.Name(name).Parts(); len(parts) > 0 && parts[len(parts)-1][0] == '-' {
+			return name
+		}
 	}
 	return name + "-" + strconv.Itoa(gomaxprocs)
 }

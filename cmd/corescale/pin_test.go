@@ -60,4 +60,10 @@ func TestRunPinsWorkers(t *testing.T) {
 			t.Errorf("config %s is missing or empty", key)
 		}
 	}
+	// The report reads what -pin wrote: pinned cells are curves of their
+	// own, not unknown keys.
+	code, stdout, stderr := runCorescale(t, "report", "-benchstat=false", "-o", filepath.Join(t.TempDir(), "report"), path)
+	if code != exitOK || !strings.Contains(stdout, "dynamic/pin=cores") {
+		t.Errorf("corescale report of a pinned run: exit status %d, stderr %q; want the pinned curves\n%s", code, stderr, stdout)
+	}
 }
