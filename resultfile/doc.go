@@ -31,7 +31,8 @@
 //     cells that stopped short of their precision, how a ceiling was
 //     obtained, rounds per fork). benchfmt readers skip them, so plain
 //     "benchstat old.txt new.txt" compares two runs of the same sweep.
-//   - Benchmark lines, one per verified run (Iters is always 1), every
+//   - Benchmark lines, one per sample: the mean of Iters verified runs back
+//     to back (1 for runs of 25 ms or more; see runner's sampleFloor), every
 //     dimension a sub-benchmark key so that benchstat pivots on any of them
 //     (-col /strategy, -col /workers@num). A cell whose workers were pinned
 //     to CPUs has a pin key (.../sched=dynamic/pin=cores/workers=2); an

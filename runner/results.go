@@ -15,7 +15,7 @@ import (
 func (o Outcome) ResultFile() *resultfile.File {
 	f := &resultfile.File{Interrupted: o.Interrupted, Rounds: o.Rounds}
 	for _, s := range o.Samples {
-		f.Samples = append(f.Samples, resultfile.Sample{Cell: s.Cell.Record(), Values: Metrics(s.Work, s.Timing)})
+		f.Samples = append(f.Samples, resultfile.Sample{Cell: s.Cell.Record(), Iters: s.Runs, Values: Metrics(s.Work, s.Timing)})
 	}
 	for _, s := range o.Startups {
 		cell := s.Cell.Record()

@@ -395,3 +395,47 @@ func TestSweepSamplesAConfigurationOverTheSameRounds(t *testing.T) {
 		t.Errorf("%d cells listed as unconverged, want all %d", len(out.Unconverged), len(plan.Cells()))
 	}
 }
+
+// A cell whose runs are shorter than sampleFloor is sampled as the mean of
+// as many runs back to back as fill it, and the result file says how
+// many; a cell of long runs takes one run per sample.
+func TestShortRunsAreSampledBackToBack(t *testing.T) {
+	p, err := kernels.Defaults("matmul", "small") // n = 128: a fraction of a millisecond
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := Plan{Configs: []kernels.Params{p}, Strategies: []string{"serial"}, Scheds: scheds, Workers: []int{1}, Count: 2, Warmup: 1}
+	out, err := Sweep(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range out.Samples {
+		if s.Runs < 2 || s.Timing.Wall >= sampleFloor {
+			t.Errorf("%s: a sample of %d runs of %v each, want several runs of less than %v", s.Cell.Name(), s.Runs, s.Timing.Wall, sampleFloor)
+		}
+		if total := time.Duration(s.Runs) * s.Timing.Wall; total < sampleFloor/2 {
+			t.Errorf("%s: %d runs of %v fill %v, not about %v", s.Cell.Name(), s.Runs, s.Timing.Wall, total, sampleFloor)
+		}
+	}
+	f := out.ResultFile()
+	for i, s := range f.Samples {
+		if s.Iters != out.Samples[i].Runs {
+			t.Errorf("sample %d written with %d iterations, measured %d runs", i, s.Iters, out.Samples[i].Runs)
+		}
+	}
+	tests := []struct {
+		warm []float64
+		want int
+	}{
+		{nil, 1},
+		{[]float64{0.050}, 1},
+		{[]float64{0.010, 0.008, 0.009}, 3},
+		{[]float64{0.001}, 25},
+		{[]float64{1e-9}, 1000},
+	}
+	for _, tt := range tests {
+		if got := runsFor(tt.warm); got != tt.want {
+			t.Errorf("runsFor(%v) = %d, want %d", tt.warm, got, tt.want)
+		}
+	}
+}

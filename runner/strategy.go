@@ -42,6 +42,40 @@ type Timing struct {
 	Wait []time.Duration
 }
 
+// add returns the sum of t and u, worker by worker.
+func (t Timing) add(u Timing) Timing {
+	sum := Timing{Wall: t.Wall + u.Wall}
+	for i := range max(len(t.Span), len(u.Span)) {
+		sum.Span = append(sum.Span, at(t.Span, i)+at(u.Span, i))
+	}
+	if t.Wait != nil || u.Wait != nil {
+		for i := range max(len(t.Wait), len(u.Wait)) {
+			sum.Wait = append(sum.Wait, at(t.Wait, i)+at(u.Wait, i))
+		}
+	}
+	return sum
+}
+
+// div returns t divided by n: the mean of n runs whose sum t is.
+func (t Timing) div(n int) Timing {
+	d := time.Duration(max(1, n))
+	mean := Timing{Wall: t.Wall / d}
+	for _, s := range t.Span {
+		mean.Span = append(mean.Span, s/d)
+	}
+	for _, w := range t.Wait {
+		mean.Wait = append(mean.Wait, w/d)
+	}
+	return mean
+}
+
+func at(ds []time.Duration, i int) time.Duration {
+	if i < len(ds) {
+		return ds[i]
+	}
+	return 0
+}
+
 // A Starter is a strategy whose set-up is worth reporting (a process pool's
 // start-up). It is measured once and never included in Run's timings.
 type Starter interface {

@@ -96,7 +96,36 @@ type Progress struct {
 type Sample struct {
 	Cell   Cell
 	Work   kernels.Work // of the run: under weak scaling it grows with Workers
-	Timing Timing
+	Timing Timing       // of one run: the mean of Runs
+	// Runs is how many runs back to back the sample is the mean of (see
+	// sampleFloor); 0 means 1.
+	Runs int
+}
+
+// sampleFloor is the least time a sample takes: a cell whose runs are
+// shorter measures as many back to back as fill it, and its sample is
+// their mean. A single run of a few milliseconds is at the mercy of
+// whatever else the machine does in those milliseconds (matmul's 8 ms runs
+// spread +-4% to +-12% on a 2-vCPU VM, where 50 ms hash runs spread 2%),
+// and a run of microseconds would be timer noise; the mean of a few is
+// steadier, and every run is still verified. Back to back, the runs of a
+// sample find the pool's workers awake; each still starts with its region
+// flushed from the caches.
+const sampleFloor = 25 * time.Millisecond
+
+// runsFor returns how many runs fill sampleFloor, from a cell's warm-up
+// walls (seconds): at least 1, at most 1000.
+func runsFor(warm []float64) int {
+	if len(warm) == 0 {
+		return 1
+	}
+	w := slices.Clone(warm)
+	slices.Sort(w)
+	median := w[len(w)/2]
+	if median <= 0 {
+		return 1000
+	}
+	return min(1000, max(1, int(math.Ceil(sampleFloor.Seconds()/median))))
 }
 
 // A Startup is the measured set-up time of a strategy that reports one.
@@ -268,6 +297,8 @@ type cellState struct {
 	workload *Workload
 	strategy Strategy  // nil for a skipped cell
 	walls    []float64 // seconds, kept samples
+	warm     []float64 // seconds, runs of the warm-up rounds
+	runs     int       // runs per sample, from the warm-up (runsFor)
 }
 
 // strategyOf is the strategy that measures a cell: the baseline's A/A twin
@@ -340,9 +371,23 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			st := active[i]
 			start := time.Now()
 			tracker.job(st.Name(), start, st.walls)
-			jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
-			t, err := Measure(jobCtx, st.strategy, st.workload, st.Sched)
-			cancel()
+			runs := 1
+			if keep {
+				runs = max(1, st.runs)
+			}
+			var t Timing
+			var err error
+			for r := 0; r < runs && err == nil; r++ {
+				jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
+				var one Timing
+				one, err = Measure(jobCtx, st.strategy, st.workload, st.Sched)
+				cancel()
+				t = t.add(one)
+				if !keep {
+					st.warm = append(st.warm, one.Wall.Seconds())
+				}
+			}
+			t = t.div(runs)
 			spent += time.Since(start)
 			if errors.Is(err, ErrStuck) {
 				stuck = true
@@ -353,7 +398,7 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 				}
 				return interrupted(ctx, out, err)
 			}
-			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t}
+			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t, Runs: runs}
 		}
 		if !keep {
 			return nil
@@ -372,6 +417,9 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 		if err := round(false); err != nil || out.Interrupted {
 			return err
 		}
+	}
+	for _, st := range active {
+		st.runs = runsFor(st.warm)
 	}
 	spent = 0
 	rounds := 0
