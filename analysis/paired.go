@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"golang.org/x/perf/benchmath"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -179,6 +180,16 @@ func ratioOf(num, den series) Ratio {
 		return r
 	}
 	r.Center = median(slices.Clone(all))
+	if len(groups) == 1 {
+		// One process: its rounds' ratios are the sample, and the
+		// median's distribution-free interval from order statistics
+		// (benchmath's) holds at least 95% for any distribution. The
+		// percentile bootstrap of a median missed a true ratio of 1 in
+		// 6-9% of simulated sweeps of 10 to 30 rounds.
+		sum := benchmath.AssumeNothing.Summary(benchmath.NewSample(all, &benchmath.DefaultThresholds), 0.95)
+		r.Lo, r.Hi = sum.Lo, sum.Hi
+		return r
+	}
 	r.Lo, r.Hi = bootstrapMedian(groups)
 	return r
 }

@@ -1,0 +1,43 @@
+package analysis
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The interval of a paired ratio covers the true ratio at least about as
+// often as it says: for A/A pairs (true ratio 1) with drift that every
+// round shares, noise of their own, and a heavy tail (a tenth of the runs
+// hit by up to 20% more), it may miss 1 in at most 6.5% of 400 simulated
+// sweeps of one process. A percentile bootstrap of the median missed in
+// 6-9%.
+func TestPairedIntervalsCoverTheTrueRatio(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	for _, rounds := range []int{6, 10, 30} {
+		const trials = 400
+		miss := 0
+		for range trials {
+			var num, den series
+			num.paired, den.paired = true, true
+			for r := range rounds {
+				noise := func() float64 {
+					if rng.Float64() < 0.1 {
+						return math.Exp(0.2 * rng.ExpFloat64())
+					}
+					return math.Exp(0.03 * rng.NormFloat64())
+				}
+				drift := 1 + 0.01*float64(r)
+				num.values, den.values = append(num.values, drift*noise()), append(den.values, drift*noise())
+				num.rounds, den.rounds = append(num.rounds, r), append(den.rounds, r)
+				num.forks, den.forks = append(num.forks, 0), append(den.forks, 0)
+			}
+			if r := ratioOf(num, den); !(r.Lo <= 1 && 1 <= r.Hi) {
+				miss++
+			}
+		}
+		if rate := float64(miss) / trials; rate > 0.065 {
+			t.Errorf("%d rounds: the interval missed the true ratio in %.1f%% of %d sweeps, want about 5%% at most", rounds, 100*rate, trials)
+		}
+	}
+}
