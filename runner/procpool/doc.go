@@ -2,8 +2,9 @@
 // shared memory: the Go counterpart of Python's multiprocessing.Pool, without
 // its costs. Tasks are not pickled and results are not sent back: workers
 // read their inputs from and write their outputs into one shared Region, and
-// claim chunks from a counter in shared memory. The pipes to each worker
-// carry a few bytes per job at most.
+// claim chunks from a counter in shared memory. A worker's one pipe to the
+// parent carries "ready" and failures only; jobs are published, and
+// sleeping workers woken, through the shared control block.
 //
 // The pool knows regions, chunk counts and task descriptors (opaque bytes),
 // nothing else. A worker turns a descriptor into a chunk function with the
