@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
@@ -163,18 +162,9 @@ func benchCell(b *testing.B, cell runner.Cell) {
 		if err != nil {
 			b.Fatalf("%s: %v", cell.Name(), err)
 		}
-		sum.Wall += t.Wall
-		sum.Span = addEach(sum.Span, t.Span)
-		sum.Wait = addEach(sum.Wait, t.Wait)
+		sum = sum.Add(t)
 	}
-	n := time.Duration(b.N)
-	perOp := runner.Timing{Wall: sum.Wall / n}
-	for _, d := range sum.Span {
-		perOp.Span = append(perOp.Span, d/n)
-	}
-	for _, d := range sum.Wait {
-		perOp.Wait = append(perOp.Wait, d/n)
-	}
+	perOp := sum.Div(b.N)
 	work := w.Kernel.Work()
 	for _, m := range runner.Metrics(work, perOp) {
 		b.ReportMetric(m.Value, m.Unit)
@@ -188,17 +178,6 @@ func benchCell(b *testing.B, cell runner.Cell) {
 	if st, ok := s.(runner.Starter); ok {
 		b.ReportMetric(float64(st.Startup().Nanoseconds()), "startup-ns")
 	}
-}
-
-// addEach adds each of ds to the same index of sum, growing it as needed.
-func addEach(sum, ds []time.Duration) []time.Duration {
-	for i, d := range ds {
-		if i == len(sum) {
-			sum = append(sum, 0)
-		}
-		sum[i] += d
-	}
-	return sum
 }
 
 // leafCalls counts the calls of each leaf benchmark.

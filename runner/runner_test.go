@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -437,5 +438,21 @@ func TestShortRunsAreSampledBackToBack(t *testing.T) {
 		if got := runsFor(tt.warm); got != tt.want {
 			t.Errorf("runsFor(%v) = %d, want %d", tt.warm, got, tt.want)
 		}
+	}
+}
+
+func TestTimingsAddWorkerByWorkerAndDivide(t *testing.T) {
+	ms := time.Millisecond
+	a := Timing{Wall: 10 * ms, Span: []time.Duration{9 * ms, 8 * ms}}
+	b := Timing{Wall: 20 * ms, Span: []time.Duration{19 * ms}, Wait: []time.Duration{ms}}
+	sum := Timing{}.Add(a).Add(b)
+	if sum.Wall != 30*ms || !slices.Equal(sum.Span, []time.Duration{28 * ms, 8 * ms}) || !slices.Equal(sum.Wait, []time.Duration{ms}) {
+		t.Errorf("sum %+v", sum)
+	}
+	if mean := sum.Div(2); mean.Wall != 15*ms || !slices.Equal(mean.Span, []time.Duration{14 * ms, 4 * ms}) {
+		t.Errorf("mean %+v", mean)
+	}
+	if w := (Timing{}).Add(a).Wait; w != nil {
+		t.Errorf("a strategy that reports no waits got %v", w)
 	}
 }

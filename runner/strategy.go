@@ -42,8 +42,8 @@ type Timing struct {
 	Wait []time.Duration
 }
 
-// add returns the sum of t and u, worker by worker.
-func (t Timing) add(u Timing) Timing {
+// Add returns the sum of t and u, worker by worker.
+func (t Timing) Add(u Timing) Timing {
 	sum := Timing{Wall: t.Wall + u.Wall}
 	for i := range max(len(t.Span), len(u.Span)) {
 		sum.Span = append(sum.Span, at(t.Span, i)+at(u.Span, i))
@@ -56,8 +56,8 @@ func (t Timing) add(u Timing) Timing {
 	return sum
 }
 
-// div returns t divided by n: the mean of n runs whose sum t is.
-func (t Timing) div(n int) Timing {
+// Div returns t divided by n: the mean of n runs whose sum t is.
+func (t Timing) Div(n int) Timing {
 	d := time.Duration(max(1, n))
 	mean := Timing{Wall: t.Wall / d}
 	for _, s := range t.Span {

@@ -382,12 +382,12 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 				var one Timing
 				one, err = Measure(jobCtx, st.strategy, st.workload, st.Sched)
 				cancel()
-				t = t.add(one)
+				t = t.Add(one)
 				if !keep {
 					st.warm = append(st.warm, one.Wall.Seconds())
 				}
 			}
-			t = t.div(runs)
+			t = t.Div(runs)
 			spent += time.Since(start)
 			if errors.Is(err, ErrStuck) {
 				stuck = true
