@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // BenchmarkRoundTrip measures a job of no chunks or of a few trivial ones:
@@ -30,6 +31,42 @@ func BenchmarkRoundTrip(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkRoundTripAfterIdle measures a one-chunk job that follows the
+// last one after the parent has been busy for idle: longer than spinFor, the
+// worker is asleep when the job comes, and its wake-up is the job's. A
+// sweep's runs come after the parent has poisoned, flushed and verified the
+// outputs, so their jobs always find the workers asleep; in-process workers
+// of one goroutine never wait for a wake-up. wall-ns/job is the job alone.
+func BenchmarkRoundTripAfterIdle(b *testing.B) {
+	for _, idle := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond} {
+		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
+			region, err := NewRegion(8 * 8)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { region.Close() })
+			p, err := New(region, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { p.Terminate() })
+			job := Job{Task: []byte("square"), Chunks: 1}
+			ctx := context.Background()
+			var wall time.Duration
+			for b.Loop() {
+				for end := time.Now().Add(idle); time.Now().Before(end); {
+				}
+				res, err := p.Run(ctx, job)
+				if err != nil {
+					b.Fatal(err)
+				}
+				wall += res.Wall
+			}
+			b.ReportMetric(float64(wall.Nanoseconds())/float64(b.N), "wall-ns/job")
 		})
 	}
 }
