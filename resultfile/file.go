@@ -51,7 +51,8 @@ type Sample struct {
 	Cell Cell
 	// Name is the full benchmark name as read, without "Benchmark" (with
 	// go test's "-N" suffix, if any). Write writes it, or Cell.Name() if it
-	// is empty: a go test benchmark's name cannot be rebuilt from its cell.
+	// is empty and Cell.Bench is too: a go test benchmark's name cannot be
+	// rebuilt from its cell, and one named just Benchmark has an empty Name.
 	Name string
 	// Round and Fork place the sample in the sweep; Write derives them
 	// from the order of the samples, Read from their position (see the
@@ -200,8 +201,8 @@ func Write(w io.Writer, f *File) error {
 	write := func(name string, values []Value) error { return writeIters(name, 1, values) }
 	for _, s := range f.Samples {
 		name := s.Name
-		if name == "" {
-			name = s.Cell.Name()
+		if name == "" && s.Cell.Bench == "" {
+			name = s.Cell.Name() // a go test name may be empty: Benchmark
 		}
 		if err := writeIters(name, s.Iters, s.Values); err != nil {
 			return err

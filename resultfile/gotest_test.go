@@ -19,6 +19,10 @@ func TestGoTestNamesGiveTheirCurveAndWorkerCount(t *testing.T) {
 			resultfile.Cell{Kernel: "IndexByte", Bench: "IndexByte", Workers: 1}, nil},
 		{"the -N suffix is the worker count", "BenchmarkIndexByte-4 100 7.7 ns/op",
 			resultfile.Cell{Kernel: "IndexByte", Bench: "IndexByte", Workers: 4}, nil},
+		{"a benchmark named just Benchmark is a curve", "Benchmark 100 7.7 ns/op",
+			resultfile.Cell{Bench: "Benchmark", Workers: 1}, nil},
+		{"a benchmark named just Benchmark has a worker count", "Benchmark-2 100 7.7 ns/op",
+			resultfile.Cell{Bench: "Benchmark", Workers: 2}, nil},
 		{"sub-benchmarks are curves of their own", "BenchmarkEqualFold/ASCII-2 100 22 ns/op",
 			resultfile.Cell{Kernel: "EqualFold", Bench: "EqualFold/ASCII", Workers: 2}, nil},
 		{"a workers key is the worker count and leaves the rest of the name", "BenchmarkPool/workers=8/size=1k 100 22 ns/op",
@@ -53,6 +57,23 @@ func TestGoTestNamesGiveTheirCurveAndWorkerCount(t *testing.T) {
 				t.Errorf("configuration %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+func TestABenchmarkNamedBenchmarkRoundTrips(t *testing.T) {
+	text := "pkg: x\nBenchmark 10 100 ns/op\nBenchmark-2 10 60 ns/op\n"
+	f, err := resultfile.Read(strings.NewReader(text), "x.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := resultfile.Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nBenchmark 10 100 ns/op\n", "\nBenchmark-2 10 60 ns/op\n"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("written back, the file lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
 

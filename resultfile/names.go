@@ -244,6 +244,11 @@ func parseName(base []byte, parts [][]byte) parsedName {
 		}
 	}
 	n.bench = b.String()
+	if n.bench == "" {
+		// A function named just Benchmark: nothing is left of its name
+		// to name its curve but the name itself.
+		n.bench = "Benchmark"
+	}
 	return n
 }
 
