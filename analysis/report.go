@@ -227,7 +227,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 		if !sc.Paired {
 			where = "unpaired: the file has no rounds"
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences inside it read \"no difference\".",
+		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences are judged against it.",
 			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
@@ -669,7 +669,7 @@ func formatLoss(p *Point, v float64) string {
 func (r *Report) writeHowToRead(w io.Writer, md bool) {
 	text := []string{
 		"How to read this: every round measures every cell of a configuration once, in a random order; a ratio (speedup, strategy vs strategy, oversubscription) is the median of the per-round ratios, and its 95% interval a bootstrap over forks and, within them, rounds.",
-		"Speedup is throughput over the serial baseline's (serial pooled with its A/A twin serial-aa); efficiency is speedup over workers. The A/A ratio serial-aa / serial is the noise floor: a difference inside it reads \"no difference\".",
+		"Speedup is throughput over the serial baseline's (serial pooled with its A/A twin serial-aa); efficiency is speedup over workers. The A/A ratio serial-aa / serial is the noise floor: a difference whose interval covers 1 reads \"no difference\", one beyond the floor \"X% slower\", one in between \"X% slower, not beyond the noise floor\".",
 		"Karp-Flatt is the serial fraction implied by one point: flat across worker counts means inherent serial work (Amdahl), rising means overhead that grows with workers.",
 		"Each run's worker time splits into work (the baseline's time on a CPU for the same work, in the same round), inflation (on a CPU longer than the baseline for the same work: memory bandwidth, caches, clock), waiting (off a CPU within the worker's span: time slicing when workers outnumber CPUs, or a wake-up), imbalance (done while another worker still ran) and overhead (after the last worker was done: join); the tables show the means over runs, which sum to one.",
 		"Fits use each curve's capacity relative to its own 1-worker point, over the worker counts within the usable CPUs only, and need the law's parameters plus two points: Amdahl's law (Gustafson's for weak scaling) and the Universal Scalability Law, whose kappa > 0 means throughput peaks and then falls (a peak beyond twice the workers fitted is not predicted).",

@@ -481,19 +481,27 @@ func (sc *Scaling) Contrasts() []Contrast {
 	return out
 }
 
-// Verdict says what a ratio of times means against the noise floor:
-// "no difference" when its interval reaches into the noise, else how much
-// slower or faster.
+// Verdict says what a ratio of times means against the noise floor: how
+// much slower or faster when its whole interval lies beyond the floor; "no
+// difference" when the interval covers 1 or lies inside the floor; and
+// otherwise, an interval that excludes 1 but reaches into the floor, the
+// difference with a warning that the sweep cannot tell it from the
+// method's own error.
 func Verdict(r Ratio, floor float64) string {
-	switch {
-	case !r.Valid():
+	if !r.Valid() {
 		return "too few pairs"
-	case !r.Differs(floor):
-		return "no difference"
-	case r.Center > 1:
-		return fmt.Sprintf("%.1f%% slower", 100*(r.Center-1))
 	}
-	return fmt.Sprintf("%.1f%% faster", 100*(1-r.Center))
+	how := fmt.Sprintf("%.1f%% faster", 100*(1-r.Center))
+	if r.Center > 1 {
+		how = fmt.Sprintf("%.1f%% slower", 100*(r.Center-1))
+	}
+	switch {
+	case r.Differs(floor):
+		return how
+	case r.Lo <= 1 && r.Hi >= 1, r.Lo >= 1-floor && r.Hi <= 1+floor:
+		return "no difference"
+	}
+	return how + ", not beyond the noise floor"
 }
 
 // Diagnosis is one sentence on the configuration: how close to ideal the

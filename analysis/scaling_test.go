@@ -155,6 +155,26 @@ func withStrategy(t *testing.T, path, strategy string, k float64) string {
 	return writeFile(t, strategy+".txt", string(content)+extra.String())
 }
 
+func TestVerdictWeighsTheIntervalAgainstTheNoiseFloor(t *testing.T) {
+	const floor = 0.03
+	for _, tt := range []struct {
+		name  string
+		ratio Ratio
+		want  string
+	}{
+		{"beyond the floor", Ratio{Center: 1.09, Lo: 1.05, Hi: 1.16, Rounds: 20}, "9.0% slower"},
+		{"beyond the floor, faster", Ratio{Center: 0.9, Lo: 0.85, Hi: 0.95, Rounds: 20}, "10.0% faster"},
+		{"covering 1", Ratio{Center: 1.04, Lo: 0.97, Hi: 1.12, Rounds: 20}, "no difference"},
+		{"inside the floor", Ratio{Center: 1.02, Lo: 1.01, Hi: 1.025, Rounds: 20}, "no difference"},
+		{"off 1 but into the floor", Ratio{Center: 1.09, Lo: 1.02, Hi: 1.16, Rounds: 20}, "9.0% slower, not beyond the noise floor"},
+		{"no pairs", Ratio{}, "too few pairs"},
+	} {
+		if got := Verdict(tt.ratio, floor); got != tt.want {
+			t.Errorf("%s: %v against +-%.0f%%: %q, want %q", tt.name, tt.ratio, 100*floor, got, tt.want)
+		}
+	}
+}
+
 func TestContrastsArePairedAndJudgedAgainstTheNoiseFloor(t *testing.T) {
 	for _, tt := range []struct {
 		k    float64
