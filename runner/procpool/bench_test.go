@@ -14,16 +14,7 @@ import (
 func BenchmarkRoundTrip(b *testing.B) {
 	for _, tt := range []struct{ workers, chunks int }{{1, 0}, {2, 0}, {2, 2}, {8, 0}, {32, 0}, {128, 0}} {
 		b.Run(fmt.Sprintf("workers=%d/chunks=%d", tt.workers, tt.chunks), func(b *testing.B) {
-			region, err := NewRegion(8 * 8)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { region.Close() })
-			p, err := New(region, tt.workers)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { p.Terminate() })
+			p := benchPool(b, tt.workers)
 			job := Job{Task: []byte("square"), Chunks: tt.chunks}
 			ctx := context.Background()
 			for b.Loop() {
@@ -35,6 +26,22 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
+// benchPool returns a pool of the given workers over a region of 8 words,
+// terminated when b ends.
+func benchPool(b *testing.B, workers int) *Pool {
+	region, err := NewRegion(8 * 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { region.Close() })
+	p, err := New(region, workers)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Terminate() })
+	return p
+}
+
 // BenchmarkRoundTripAfterIdle measures a one-chunk job that follows the
 // last one after the parent has been busy for idle: longer than spinFor, the
 // worker is asleep when the job comes, and its wake-up is the job's. A
@@ -44,16 +51,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 func BenchmarkRoundTripAfterIdle(b *testing.B) {
 	for _, idle := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond} {
 		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
-			region, err := NewRegion(8 * 8)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { region.Close() })
-			p, err := New(region, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { p.Terminate() })
+			p := benchPool(b, 1)
 			job := Job{Task: []byte("square"), Chunks: 1}
 			ctx := context.Background()
 			var wall time.Duration
