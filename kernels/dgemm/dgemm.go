@@ -196,16 +196,25 @@ func Gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, 
 	checkMatrix("A", m, k, a, lda)
 	checkMatrix("B", k, n, b, ldb)
 	checkMatrix("C", m, n, c, ldc)
-	if m == 0 || n == 0 {
+	if trivial(m, n, k, c, ldc) {
 		return
+	}
+	active.Load().gemm(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// trivial computes a product with nothing to multiply, and reports whether
+// it was one: an empty C, or C = 0 when k is 0.
+func trivial(m, n, k int, c []float64, ldc int) bool {
+	if m == 0 || n == 0 {
+		return true
 	}
 	if k == 0 {
 		for i := range m {
 			clear(c[i*ldc : i*ldc+n])
 		}
-		return
+		return true
 	}
-	active.Load().gemm(m, n, k, a, lda, b, ldb, c, ldc)
+	return false
 }
 
 func checkMatrix(name string, rows, cols int, s []float64, ld int) {

@@ -143,13 +143,7 @@ func GemmPacked(m int, a []float64, lda int, b Packed, c []float64, ldc int) {
 	k, n := b.k, b.N()
 	checkMatrix("A", m, k, a, lda)
 	checkMatrix("C", m, n, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 {
-		for i := range m {
-			clear(c[i*ldc : i*ldc+n])
-		}
+	if trivial(m, n, k, c, ldc) {
 		return
 	}
 	im := active.Load()
