@@ -94,6 +94,44 @@ func TestMeasureRejectsARunThatSkipsAChunk(t *testing.T) {
 	}
 }
 
+// wakeRecorder is a serial strategy that can be woken ahead, and records
+// what Measure asks of it.
+type wakeRecorder struct {
+	Strategy
+	calls []string
+	ahead time.Duration
+}
+
+func (r *wakeRecorder) WakeFor(d time.Duration) error {
+	r.calls, r.ahead = append(r.calls, "wake"), d
+	return nil
+}
+
+func (r *wakeRecorder) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
+	r.calls = append(r.calls, "run")
+	return r.Strategy.Run(ctx, sched)
+}
+
+// A pool's workers are woken ahead of every run, for longer than the spin
+// that settles the CPUs, so that they are still awake when the run starts.
+func TestMeasureWakesAPoolAheadOfEveryRun(t *testing.T) {
+	var _ waker = (*pooled)(nil) // procpool is woken ahead
+	w := newWorkload(t, smallParams(t)[0])
+	serial, _ := NewStrategy("serial", w, 1)
+	r := &wakeRecorder{Strategy: serial}
+	for range 2 {
+		if _, err := Measure(context.Background(), r, w, procpool.Dynamic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(r.calls, " "); got != "wake run wake run" {
+		t.Errorf("Measure called %q, want %q", got, "wake run wake run")
+	}
+	if r.ahead <= settleFor {
+		t.Errorf("workers woken for %v, no longer than the %v spin before the run", r.ahead, settleFor)
+	}
+}
+
 func TestGoroutineStrategyReportsAPanickingChunk(t *testing.T) {
 	w := newWorkload(t, smallParams(t)[0])
 	w.chunk = func(i int) {

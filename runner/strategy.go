@@ -378,16 +378,20 @@ func (s *pooled) Run(ctx context.Context, sched procpool.Sched) (Timing, error) 
 	return t, nil
 }
 
+func (s *pooled) WakeFor(d time.Duration) error { return s.pool.WakeFor(d) }
+
 func (s *pooled) Close() error {
 	s.pool.Close()
 	return s.pool.Wait()
 }
 
 // Measure runs s once over w and verifies the outputs: a wrong output is an
-// error, never a timing.
+// error, never a timing. Before the run it poisons the outputs, flushes the
+// region out of the caches, and settles the machine (see settle).
 func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched) (Timing, error) {
 	w.poison()
 	w.evict()
+	settle(s)
 	t, err := s.Run(ctx, sched)
 	if err != nil {
 		return Timing{}, err
@@ -419,3 +423,42 @@ func (s python) Run(ctx context.Context, sched procpool.Sched) (Timing, error) {
 
 func (s python) Startup() time.Duration { return s.p.Startup() }
 func (s python) Close() error           { return s.p.Close() }
+
+// settleFor is how long settle keeps the CPUs busy before a run.
+const settleFor = 300 * time.Microsecond
+
+// settle readies the machine for a run of s as a stream of runs that follow
+// each other closely finds it: every CPU the run may use busy a moment ago,
+// and a pool's workers awake. Between two timed runs Measure spends
+// milliseconds on one CPU poisoning, flushing and verifying: long enough
+// for the other CPUs to go idle and for a pool's workers to fall asleep. A
+// core that was idle runs the next run's first milliseconds slower, and a
+// sleeping worker takes long to wake, which a stream of runs would not pay,
+// and which serial, running on the core that was just busy, never pays: on
+// a 2-vCPU KVM guest, procpool's one worker used 3-9% more CPU time than
+// serial on the same chunks, and started 150-200 us late. So before every
+// run of every strategy, as many goroutines as GOMAXPROCS spin for
+// settleFor each, and a pool's workers are woken ahead of them
+// (procpool.Pool.WakeFor). The wake-up a pool pays when its jobs do come
+// apart is measured on its own (BenchmarkRoundTripAfterIdle).
+func settle(s Strategy) {
+	if w, ok := s.(waker); ok {
+		// Long enough to cover the spin and the goroutines' own start;
+		// the run's publication sends the workers back to their usual
+		// wait once it is done.
+		_ = w.WakeFor(10 * settleFor)
+	}
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for end := time.Now().Add(settleFor); time.Now().Before(end); {
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A waker can wake its idle workers ahead of a run: a procpool pool.
+type waker interface {
+	WakeFor(time.Duration) error
+}

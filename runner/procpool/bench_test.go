@@ -46,18 +46,33 @@ func benchPool(b *testing.B, workers int) *Pool {
 // last one after the parent has been busy for idle: longer than spinFor, the
 // worker is asleep when the job comes, and its wake-up is the job's. A
 // sweep's runs come after the parent has poisoned, flushed and verified the
-// outputs, so their jobs always find the workers asleep; in-process workers
-// of one goroutine never wait for a wake-up. wall-ns/job is the job alone.
+// outputs, so their jobs would find the workers asleep; in-process workers
+// of one goroutine never wait for a wake-up. With ahead, the parent wakes
+// the workers (WakeFor) before the last 300 us of its busy time, as
+// runner.Measure does. wall-ns/job is the job alone.
 func BenchmarkRoundTripAfterIdle(b *testing.B) {
-	for _, idle := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond} {
-		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
+	for _, tt := range []struct {
+		idle  time.Duration
+		ahead bool
+	}{{0, false}, {time.Millisecond, false}, {5 * time.Millisecond, false}, {5 * time.Millisecond, true}} {
+		name := fmt.Sprintf("idle=%v", tt.idle)
+		if tt.ahead {
+			name += "/woken-ahead"
+		}
+		b.Run(name, func(b *testing.B) {
 			p := benchPool(b, 1)
 			job := Job{Task: []byte("square"), Chunks: 1}
 			ctx := context.Background()
+			const lead = 300 * time.Microsecond
 			var wall time.Duration
 			for b.Loop() {
-				for end := time.Now().Add(idle); time.Now().Before(end); {
+				spin(tt.idle - lead)
+				if tt.ahead {
+					if err := p.WakeFor(4 * lead); err != nil {
+						b.Fatal(err)
+					}
 				}
+				spin(min(tt.idle, lead))
 				res, err := p.Run(ctx, job)
 				if err != nil {
 					b.Fatal(err)

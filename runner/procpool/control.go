@@ -47,7 +47,11 @@ type control struct {
 	// system call whatever the pool's size.
 	bell     atomic.Uint32
 	sleepers atomic.Int32
-	_        [48]byte
+	// awakeUntil is a CLOCK_MONOTONIC time (ns) until which idle workers
+	// watch jobSeq spinning instead of sleeping (see Pool.WakeFor); a job's
+	// publication clears it.
+	awakeUntil atomic.Int64
+	_          [40]byte
 
 	next atomic.Int64 // dynamic scheduling's claim counter
 	_    [56]byte
@@ -265,3 +269,8 @@ var monoBase, monoBaseNs = func() (time.Time, int64) {
 // monotonicNs returns t as nanoseconds of CLOCK_MONOTONIC, the same in
 // every process of the machine.
 func monotonicNs(t time.Time) int64 { return monoBaseNs + int64(t.Sub(monoBase)) }
+
+// keepAwake reports whether the parent wants idle workers spinning at now.
+func (c *control) keepAwake(now time.Time) bool {
+	return monotonicNs(now) < c.awakeUntil.Load()
+}

@@ -194,33 +194,37 @@ const holdFor = 20 * time.Millisecond
 const orphanCheck = time.Minute
 
 // await returns the next job's sequence number, or false when the worker
-// should exit: it spins for spinFor, then sleeps on the control block's
-// bell (see holdFor).
+// should exit: it spins for spinFor, or for as long as the parent asked it
+// to stay awake (awakeUntil), then sleeps on the control block's bell (see
+// holdFor). A ring that brings no job sends it back to spinning, for as
+// long as awakeUntil says.
 func (w *workerProc) await(last int64) (int64, bool) {
 	c := w.c
 	start := time.Now()
-	for i := 1; ; i++ {
-		if seq := c.jobSeq.Load(); seq != last {
-			return seq, true
-		}
-		if c.closing.Load() != 0 {
-			return 0, false
-		}
-		if i%64 == 0 {
-			if time.Since(start) > spinFor {
-				break
-			}
-			yield() // let a busy worker on this core run
-		}
-	}
+	spinUntil := start.Add(spinFor)
 	for {
+		for i := 1; ; i++ {
+			if seq := c.jobSeq.Load(); seq != last {
+				return seq, true
+			}
+			if c.closing.Load() != 0 {
+				return 0, false
+			}
+			if i%64 == 0 {
+				if now := time.Now(); now.After(spinUntil) && !c.keepAwake(now) {
+					break
+				}
+				yield() // let a busy worker on this core run
+			}
+		}
 		// Counted as a sleeper first, then the bell read, then the job
-		// looked for once more: a parent that publishes after that look
-		// rings after it too, so it sees the sleeper and the bell
-		// differs from what the wait compares it with; no wake is lost.
+		// (and the wish to stay awake) looked for once more: a parent that
+		// publishes after that look rings after it too, so it sees the
+		// sleeper and the bell differs from what the wait compares it
+		// with; no wake is lost.
 		c.sleepers.Add(1)
 		bell := c.bell.Load()
-		if c.jobSeq.Load() == last && c.closing.Load() == 0 {
+		if c.jobSeq.Load() == last && c.closing.Load() == 0 && !c.keepAwake(time.Now()) {
 			if held := time.Since(start); held < holdFor {
 				futexWait(&c.bell, bell, holdFor-held, true)
 			} else {
@@ -234,6 +238,7 @@ func (w *workerProc) await(last int64) (int64, bool) {
 		if c.closing.Load() != 0 || os.Getppid() != w.ppid {
 			return 0, false
 		}
+		spinUntil = time.Time{} // from now on only awakeUntil keeps it spinning
 	}
 }
 

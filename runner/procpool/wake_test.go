@@ -1,0 +1,67 @@
+package procpool
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// waitSleepers waits up to within for exactly want of p's workers to be
+// asleep on the bell, and reports whether they were.
+func waitSleepers(p *Pool, want int32, within time.Duration) bool {
+	for end := time.Now().Add(within); time.Now().Before(end); time.Sleep(100 * time.Microsecond) {
+		if p.cb.sleepers.Load() == want {
+			return true
+		}
+	}
+	return false
+}
+
+// WakeFor keeps idle workers watching for a job, none of them asleep, for
+// the time asked and no longer; a job ends it at once; a closed pool
+// refuses it.
+func TestWakeForKeepsIdleWorkersAwakeForTheTimeAsked(t *testing.T) {
+	p, _ := newPool(t, 2, 8)
+	if !waitSleepers(p, 2, 5*time.Second) {
+		t.Fatalf("idle workers never went to sleep: %d asleep", p.cb.sleepers.Load())
+	}
+	const d = 400 * time.Millisecond
+	start := time.Now()
+	if err := p.WakeFor(d); err != nil {
+		t.Fatal(err)
+	}
+	if !waitSleepers(p, 0, 5*time.Second) {
+		t.Fatalf("WakeFor woke no worker: %d still asleep", p.cb.sleepers.Load())
+	}
+	if time.Since(start) > d/2 {
+		t.Skipf("the workers took %v to wake: too slow a machine to watch them stay awake", time.Since(start))
+	}
+	for time.Since(start) < d-50*time.Millisecond {
+		if n := p.cb.sleepers.Load(); n != 0 {
+			t.Fatalf("%d workers asleep %v after WakeFor(%v)", n, time.Since(start), d)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !waitSleepers(p, 2, 5*time.Second) {
+		t.Fatalf("the workers never went back to sleep after WakeFor(%v): %d asleep", d, p.cb.sleepers.Load())
+	}
+	if asleep := time.Since(start); asleep < d {
+		t.Fatalf("the workers slept again %v after WakeFor(%v)", asleep, d)
+	}
+
+	if err := p.WakeFor(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if !waitSleepers(p, 0, 5*time.Second) {
+		t.Fatal("WakeFor woke no worker")
+	}
+	run(t, p, "square", 4, Dynamic)
+	if !waitSleepers(p, 2, 5*time.Second) {
+		t.Fatalf("a job did not end WakeFor(1h): %d of 2 workers asleep after it", p.cb.sleepers.Load())
+	}
+
+	p.Close()
+	if err := p.WakeFor(time.Second); !errors.Is(err, ErrClosed) {
+		t.Fatalf("WakeFor on a closed pool: %v, want ErrClosed", err)
+	}
+}
