@@ -436,18 +436,19 @@ const settleFor = 300 * time.Microsecond
 // sleeping worker takes long to wake, which a stream of runs would not pay,
 // and which serial, running on the core that was just busy, never pays: on
 // a 2-vCPU KVM guest, procpool's one worker used 3-9% more CPU time than
-// serial on the same chunks, and started 150-200 us late. So before every
-// run of every strategy, as many goroutines as GOMAXPROCS spin for
-// settleFor each, and a pool's workers are woken ahead of them
-// (procpool.Pool.WakeFor). The wake-up a pool pays when its jobs do come
-// apart is measured on its own (BenchmarkRoundTripAfterIdle).
+// serial on the same chunks, and started 150-200 us late.
+//
+// So before every run of every strategy as many goroutines as GOMAXPROCS
+// spin for settleFor each; then a pool's workers are woken
+// (procpool.Pool.WakeFor) onto CPUs that were busy microseconds ago, and
+// the run starts once they are awake. The wake comes after the spin, not
+// before it: workers woken first spun beside the spinning goroutines and
+// began the run stacked two to a CPU more often (a full sweep: procpool at
+// 2 workers on 2 CPUs waited 17.5% of its worker time for a CPU, against
+// goroutines' 4.5%; woken after the spin, 7.4%, in 30 rounds). The wake-up
+// a pool pays when its jobs do come apart is measured on its own
+// (BenchmarkRoundTripAfterIdle).
 func settle(s Strategy) {
-	if w, ok := s.(waker); ok {
-		// Long enough to cover the spin and the goroutines' own start;
-		// the run's publication sends the workers back to their usual
-		// wait once it is done.
-		_ = w.WakeFor(10 * settleFor)
-	}
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
@@ -456,6 +457,12 @@ func settle(s Strategy) {
 		})
 	}
 	wg.Wait()
+	if w, ok := s.(waker); ok {
+		// WakeFor returns once the workers are awake; the bound is
+		// for a machine too loaded to wake them soon, and the run's
+		// publication sends them back to their usual wait.
+		_ = w.WakeFor(10 * settleFor)
+	}
 }
 
 // A waker can wake its idle workers ahead of a run: a procpool pool.

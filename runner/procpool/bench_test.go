@@ -48,8 +48,8 @@ func benchPool(b *testing.B, workers int) *Pool {
 // sweep's runs come after the parent has poisoned, flushed and verified the
 // outputs, so their jobs would find the workers asleep; in-process workers
 // of one goroutine never wait for a wake-up. With ahead, the parent wakes
-// the workers (WakeFor) before the last 300 us of its busy time, as
-// runner.Measure does. wall-ns/job is the job alone.
+// the workers (WakeFor) at the end of its busy time, as runner.Measure
+// does. wall-ns/job is the job alone.
 func BenchmarkRoundTripAfterIdle(b *testing.B) {
 	for _, tt := range []struct {
 		idle  time.Duration
@@ -63,16 +63,14 @@ func BenchmarkRoundTripAfterIdle(b *testing.B) {
 			p := benchPool(b, 1)
 			job := Job{Task: []byte("square"), Chunks: 1}
 			ctx := context.Background()
-			const lead = 300 * time.Microsecond
 			var wall time.Duration
 			for b.Loop() {
-				spin(tt.idle - lead)
+				spin(tt.idle)
 				if tt.ahead {
-					if err := p.WakeFor(4 * lead); err != nil {
+					if err := p.WakeFor(time.Millisecond); err != nil {
 						b.Fatal(err)
 					}
 				}
-				spin(min(tt.idle, lead))
 				res, err := p.Run(ctx, job)
 				if err != nil {
 					b.Fatal(err)

@@ -554,8 +554,9 @@ func (p *Pool) Run(ctx context.Context, job Job) (Result, error) {
 // spinning, for d: a job published within d starts at once, as it would in
 // a stream of jobs that follow each other closely, instead of paying each
 // sleeping worker's wake-up (tens to hundreds of microseconds; see
-// BenchmarkRoundTripAfterIdle). The next job, or d's end, sends them back to
-// sleep. Like a job, it waits for the jobs queued before it.
+// BenchmarkRoundTripAfterIdle). It returns once every worker is awake, or
+// d has passed. The next job, or d's end, sends them back to sleep. Like a
+// job, it waits for the jobs queued before it.
 func (p *Pool) WakeFor(d time.Duration) error {
 	prev, mine, err := p.enqueue()
 	if err != nil {
@@ -564,8 +565,17 @@ func (p *Pool) WakeFor(d time.Duration) error {
 	defer close(mine)
 	<-prev
 	c := p.cb
-	c.awakeUntil.Store(monotonicNs(time.Now().Add(d)))
+	start := time.Now()
+	c.awakeUntil.Store(monotonicNs(start.Add(d)))
 	c.ringWorkers()
+	for i := 1; c.sleepers.Load() > 0; i++ {
+		if i%64 == 0 {
+			if time.Since(start) > d {
+				break
+			}
+			yield()
+		}
+	}
 	return nil
 }
 
