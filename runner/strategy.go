@@ -440,14 +440,13 @@ const settleFor = 300 * time.Microsecond
 //
 // So before every run of every strategy as many goroutines as GOMAXPROCS
 // spin for settleFor each; then a pool's workers are woken
-// (procpool.Pool.WakeFor) onto CPUs that were busy microseconds ago, and
-// the run starts once they are awake. The wake comes after the spin, not
-// before it: workers woken first spun beside the spinning goroutines and
-// began the run stacked two to a CPU more often (a full sweep: procpool at
-// 2 workers on 2 CPUs waited 17.5% of its worker time for a CPU, against
-// goroutines' 4.5%; woken after the spin, 7.4%, in 30 rounds). The wake-up
-// a pool pays when its jobs do come apart is measured on its own
-// (BenchmarkRoundTripAfterIdle).
+// (procpool.Pool.WakeFor) onto CPUs that were busy microseconds ago and
+// spread one to a CPU, and the run starts once they are awake. The wake
+// comes after the spin, not before it: workers woken first spun beside the
+// spinning goroutines and began runs stacked two to a CPU (a full sweep:
+// procpool at 2 workers on 2 CPUs waited 17.5% of its worker time for a
+// CPU, against goroutines' 4.5%). The wake-up a pool pays when its jobs do
+// come apart is measured on its own (BenchmarkRoundTripAfterIdle).
 func settle(s Strategy) {
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {

@@ -86,7 +86,10 @@ type slot struct {
 	runDelayNs atomic.Int64 // run-queue delay over those chunks
 	claimedNs  atomic.Int64 // when chunk was claimed, in monotonicNs
 	finishNs   atomic.Int64 // when the worker found no chunk left, in monotonicNs
-	_          [56]byte
+	// awakeOn is the CPU a worker kept awake (awakeUntil) last saw itself
+	// on, plus one; the parent clears it before it wakes the workers.
+	awakeOn atomic.Int64
+	_       [48]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)
@@ -273,4 +276,11 @@ func monotonicNs(t time.Time) int64 { return monoBaseNs + int64(t.Sub(monoBase))
 // keepAwake reports whether the parent wants idle workers spinning at now.
 func (c *control) keepAwake(now time.Time) bool {
 	return monotonicNs(now) < c.awakeUntil.Load()
+}
+
+// currentCPU returns the CPU the calling thread runs on (getcpu(2)).
+func currentCPU() int {
+	var cpu uint32
+	_, _, _ = unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), 0, 0)
+	return int(cpu)
 }

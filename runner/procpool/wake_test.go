@@ -2,6 +2,8 @@ package procpool
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,5 +65,34 @@ func TestWakeForKeepsIdleWorkersAwakeForTheTimeAsked(t *testing.T) {
 	p.Close()
 	if err := p.WakeFor(time.Second); !errors.Is(err, ErrClosed) {
 		t.Fatalf("WakeFor on a closed pool: %v, want ErrClosed", err)
+	}
+}
+
+func TestSpreadMovesLeaveNoTwoWorkersOnOneCPU(t *testing.T) {
+	anyOf := func(cpus ...int) func(cpu int) bool {
+		return func(cpu int) bool { return slices.Contains(cpus, cpu) }
+	}
+	tests := []struct {
+		name    string
+		cpus    []int                // where each worker is
+		allowed []func(cpu int) bool // each worker's mask
+		last    int                  // the parent's CPU
+		want    map[int]int          // worker -> CPU
+	}{
+		{"spread already", []int{0, 1}, []func(int) bool{anyOf(0, 1), anyOf(0, 1)}, 0, map[int]int{}},
+		{"two on one of two CPUs", []int{1, 1}, []func(int) bool{anyOf(0, 1), anyOf(0, 1)}, 0, map[int]int{1: 0}},
+		{"the parent's CPU last", []int{0, 0, 1}, []func(int) bool{anyOf(0, 1, 2, 3), anyOf(0, 1, 2, 3), anyOf(0, 1, 2, 3)}, 2, map[int]int{1: 3}},
+		{"three on one of four CPUs", []int{2, 2, 2}, []func(int) bool{anyOf(0, 1, 2, 3), anyOf(0, 1, 2, 3), anyOf(0, 1, 2, 3)}, 0, map[int]int{1: 1, 2: 3}},
+		{"more workers than CPUs", []int{0, 1, 0, 1}, []func(int) bool{anyOf(0, 1), anyOf(0, 1), anyOf(0, 1), anyOf(0, 1)}, 0, map[int]int{}},
+		{"pinned where it is", []int{1, 1}, []func(int) bool{anyOf(1), anyOf(1)}, 0, map[int]int{}},
+		{"a mask that allows only a taken CPU", []int{0, 0, 1}, []func(int) bool{anyOf(0, 1), anyOf(0, 1), anyOf(0, 1, 2)}, 0, map[int]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := spreadMoves(tt.cpus, func(i int) func(int) bool { return tt.allowed[i] }, tt.last)
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("spreadMoves(%v) = %v, want %v", tt.cpus, got, tt.want)
+			}
+		})
 	}
 }

@@ -211,7 +211,11 @@ func (w *workerProc) await(last int64) (int64, bool) {
 				return 0, false
 			}
 			if i%64 == 0 {
-				if now := time.Now(); now.After(spinUntil) && !c.keepAwake(now) {
+				now := time.Now()
+				awake := c.keepAwake(now)
+				if awake {
+					w.slot.awakeOn.Store(int64(currentCPU()) + 1) // see Pool.spread
+				} else if now.After(spinUntil) {
 					break
 				}
 				yield() // let a busy worker on this core run
