@@ -327,31 +327,29 @@ func TestTheHeaderSaysOnlyWhatTheFileHolds(t *testing.T) {
 	}
 }
 
-// A pinned cell's pin key is one of corescale's, not an unknown one.
-func TestPinnedCellsReport(t *testing.T) {
-	path := writeFile(t, "pinned.txt", strings.Repeat("BenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 5e6 ns/op\n"+
-		"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=1 1 5e6 ns/op\n"+
-		"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=2 1 2.6e6 ns/op\n", 6))
-	s, err := Read(path)
-	if err != nil {
-		t.Fatal(err)
+// Sweeps that are corescale's own report as such: a pinned cell's pin key
+// is one of corescale's, not an unknown one, and a sweep at one worker count
+// still compares its cells with the serial baseline (the identical-work
+// calibration is such a sweep).
+func TestCorescaleSweepsReport(t *testing.T) {
+	const serial = "BenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 5e6 ns/op\n"
+	tests := []struct{ name, lines string }{
+		{"pinned cells", serial +
+			"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=1 1 5e6 ns/op\n" +
+			"BenchmarkHash/shape=uniform/size=4Mi/strategy=goroutines/sched=dynamic/pin=cores/workers=2 1 2.6e6 ns/op\n"},
+		{"one worker count", serial +
+			"BenchmarkHash/shape=uniform/size=4Mi/strategy=procpool/sched=dynamic/workers=1 1 5.1e6 ns/op\n"},
 	}
-	if err := CheckScaling(s, Analyze(s)); err != nil {
-		t.Errorf("a sweep with pinned cells: %v", err)
-	}
-}
-
-// A sweep at one worker count still compares its cells with the serial
-// baseline (the identical-work calibration is such a sweep).
-func TestASweepAtOneWorkerCountReports(t *testing.T) {
-	path := writeFile(t, "one.txt", strings.Repeat("BenchmarkHash/shape=uniform/size=4Mi/strategy=serial/sched=dynamic/workers=1 1 5e6 ns/op\n"+
-		"BenchmarkHash/shape=uniform/size=4Mi/strategy=procpool/sched=dynamic/workers=1 1 5.1e6 ns/op\n", 6))
-	s, err := Read(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CheckScaling(s, Analyze(s)); err != nil {
-		t.Errorf("a one-worker sweep: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Read(writeFile(t, "sweep.txt", strings.Repeat(tt.lines, 6)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckScaling(s, Analyze(s)); err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+		})
 	}
 }
 
