@@ -452,7 +452,11 @@ func TestShortRunsAreSampledBackToBack(t *testing.T) {
 		if s.Runs < 2 || s.Timing.Wall >= sampleFloor {
 			t.Errorf("%s: a sample of %d runs of %v each, want several runs of less than %v", s.Cell.Name(), s.Runs, s.Timing.Wall, sampleFloor)
 		}
-		if total := time.Duration(s.Runs) * s.Timing.Wall; total < sampleFloor/2 {
+		// The count comes from the warm-up's median run, which may have
+		// run beside another package's tests (go test ./... runs them in
+		// parallel) and taken twice as long: a quarter of the floor, not
+		// a half, is what a count that follows the warm-up fills.
+		if total := time.Duration(s.Runs) * s.Timing.Wall; total < sampleFloor/4 {
 			t.Errorf("%s: %d runs of %v fill %v, not about %v", s.Cell.Name(), s.Runs, s.Timing.Wall, total, sampleFloor)
 		}
 	}

@@ -128,7 +128,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 				bb[i] = 1e-3
 			}
 			for b.Loop() {
-				im.kernel(kc, a, bb, im.nr, c, im.nr, true, copyJob{}, 1)
+				im.kernel(kc, a, bb, im.nr, c, im.nr, true, copyJob{}, 1, im.nr)
 			}
 			b.ReportMetric(2*float64(kc*im.mr*im.nr)*float64(b.N)/b.Elapsed().Seconds(), "FLOP/s")
 		})
@@ -177,9 +177,9 @@ func BenchmarkDirectB(b *testing.B) {
 								if cp {
 									rows := kc / im.strip
 									job := copyJob{src: bb[(pc+q*rows)*ldb+js+sw:], lds: ldb, dst: bp[(strips+1)%2][q*rows*im.nr:], stride: kc * im.nr, rows: rows}
-									im.kernel(kc, a, bp[strips%2][q*kc*im.nr:], im.nr, c, im.nr, true, job, 1)
+									im.kernel(kc, a, bp[strips%2][q*kc*im.nr:], im.nr, c, im.nr, true, job, 1, im.nr)
 								} else {
-									im.kernel(kc, a, bb[pc*ldb+js+q*im.nr:], ldb, c, im.nr, true, copyJob{}, 1)
+									im.kernel(kc, a, bb[pc*ldb+js+q*im.nr:], ldb, c, im.nr, true, copyJob{}, 1, im.nr)
 								}
 								calls++
 							}

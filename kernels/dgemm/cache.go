@@ -130,28 +130,51 @@ type blocking struct {
 	kc, mc, nc int
 }
 
+// shares says what part of a cache level the blocking gives to the operand
+// that should stay there: the sliver of B 1/l1 of L1d, the block of A 1/l2
+// of L2 (see blockFor).
+type shares struct {
+	l1, l2 int
+}
+
+// halves is BLIS's model as published: half of each level for the operand
+// reused from it, the other half for what streams through.
+var halves = shares{l1: 2, l2: 2}
+
+// avx512Shares gives the avx512 kernel's sliver of B all of L1d and its
+// block of A a quarter of L2, not BLIS's halves. Its tile does 384 FLOPs a
+// step, twice the avx2 tile's, so each load and store of the C tile must
+// serve more steps, and its block of A streams from L2 twice as fast.
+// Measured on an Emerald Rapids core (48 KiB L1d, 2 MiB L2; 40 rounds
+// alternated, GemmPacked): KC = 256 and MC = 256 ran 4.5% (n = 512) and
+// 6% (n = 1024) faster than the halves' KC = 128 and MC = 1024, and MC =
+// 128 or 256 beat 1024 at either KC. The avx2 kernel on the same core ran
+// within 1-2% at any of KC 168-512 and MC 64-512.
+var avx512Shares = shares{l1: 1, l2: 4}
+
 // blockFor derives KC, MC and NC for an mr x nr micro-kernel (BLIS's
 // analytical model, Low et al., "Analytical modeling is enough for
 // high-performance BLIS", TOMS 2016, simplified):
 //
 //   - KC: the kc x nr sliver of B that the micro-kernel reuses for every
-//     mr-row sliver of A should occupy half of L1d, leaving the other half
-//     for the A slivers streaming through and the C tile. A multiple of 8
-//     (whole cache lines of packed A), at least 64 so that loading and storing
-//     the C tile once per call stays a few percent of the call, at most 512.
+//     mr-row sliver of A should occupy its share of L1d (half, in the
+//     model), leaving the rest for the A slivers streaming through and the
+//     C tile. A multiple of 8 (whole cache lines of packed A), at least 64
+//     so that loading and storing the C tile once per call stays a few
+//     percent of the call, at most 512.
 //   - MC: the packed mc x kc block of A is reused for every sliver of B and
-//     should stay in L2; half of L2, leaving room for the B lines streaming
-//     through on their way to L1. A multiple of mr.
+//     should stay in L2: its share (half, in the model), leaving room for
+//     the B and C lines streaming through. A multiple of mr.
 //   - NC: the kc x nc panel of B is read again for every MC block of A and
-//     should stay in (this core's share of) L3, again half of it. A multiple
-//     of nr. The L3 figure is capped (see maxL3) because VMs overstate it.
+//     should stay in (this core's share of) L3, half of it. A multiple of
+//     nr. The L3 figure is capped (see maxL3) because VMs overstate it.
 //
 // Gemm then balances the blocks it actually uses (k = 512 with KC = 168 runs
 // four blocks of 128, not three of 168 and one of 8).
-func blockFor(c caches, mr, nr int) blocking {
-	kc := c.l1d / 2 / (nr * 8)
+func blockFor(c caches, mr, nr int, s shares) blocking {
+	kc := c.l1d / s.l1 / (nr * 8)
 	kc = min(max(kc/8*8, 64), 512)
-	mc := c.l2 / 2 / (kc * 8)
+	mc := c.l2 / s.l2 / (kc * 8)
 	mc = max(mc/mr*mr, mr)
 	nc := c.l3 / 2 / (kc * 8)
 	nc = max(nc/nr*nr, nr)

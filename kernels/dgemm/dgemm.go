@@ -63,9 +63,11 @@ import (
 // C[r][j] is c[r*ldc+j]. It does so for ntiles >= 1 tiles one below the
 // other: tile t uses a[t*mr*kc:] and c[t*mr*ldc:] and the same B. On the
 // way, during the first tile, it does cp, part of packing the next strip of
-// B. The caller guarantees that every element named is inside its slice;
-// kc >= 1.
-type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int)
+// B. It writes columns j < w of C only: w is nr, or less for a kernel
+// registered as masked (the avx512 one writes narrow tiles at C's right
+// edge in place, where the others go through a tile buffer). The caller
+// guarantees that every element named is inside its slice; kc >= 1.
+type microKernel func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int)
 
 // copyJob asks a micro-kernel call to copy rows of a strip of B, the
 // strip slivers of nr columns side by side, from row-major src to packed
@@ -83,7 +85,9 @@ type copyJob struct {
 type impl struct {
 	name   string
 	mr, nr int
-	strip  int // slivers of B per strip: nr*strip*8 bytes a row, whole cache lines
+	strip  int  // slivers of B per strip: nr*strip*8 bytes a row, whole cache lines
+	masked bool // kernel writes tiles narrower than nr (w < nr) in place
+	shares shares
 	kernel microKernel
 	copy   copier // nil: packStrip copies in Go
 	block  blocking
@@ -139,14 +143,17 @@ type copier func(rows int, src []float64, lds int, dst []float64, kc int)
 // pool pays this package's init before it is ready.
 var machineCaches caches
 
-func register(name string, mr, nr, strip int, k microKernel, cp copier) {
-	impls = append(impls, &impl{name: name, mr: mr, nr: nr, strip: strip, kernel: k, copy: cp, block: blockFor(machineCaches, mr, nr)})
+// register adds a micro-kernel, with the blocking its shape and shares get
+// from this machine's caches.
+func register(im *impl) {
+	im.block = blockFor(machineCaches, im.mr, im.nr, im.shares)
+	impls = append(impls, im)
 }
 
 func init() {
 	machineCaches = detectCaches()
 	registerAsm() // the best first
-	register("generic", 4, 4, 1, kernelGeneric, nil)
+	register(&impl{name: "generic", mr: 4, nr: 4, strip: 1, shares: halves, kernel: kernelGeneric})
 	active.Store(impls[0])
 }
 
@@ -326,7 +333,7 @@ func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c 
 				bq := strip[q*cur.kc*nr:]
 				// The full tiles in one call, then the partial one.
 				full := cur.mc / mr
-				if w < nr {
+				if w < nr && !im.masked {
 					full = 0
 				}
 				for ir := 0; ir < cur.mc; {
@@ -340,11 +347,11 @@ func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c 
 					ap := ws.a[ir*cur.kc:]
 					ct := c[(cur.ic+ir)*ldc+j:]
 					if ir == 0 && full > 0 {
-						im.kernel(cur.kc, ap, bq, nr, ct, ldc, acc, job, full)
+						im.kernel(cur.kc, ap, bq, nr, ct, ldc, acc, job, full, w)
 						ir += full * mr
 						continue
 					}
-					im.kernel(cur.kc, ap, bq, nr, ws.tile, nr, false, job, 1)
+					im.kernel(cur.kc, ap, bq, nr, ws.tile, nr, false, job, 1, nr)
 					addTile(ct, ldc, ws.tile, nr, min(mr, cur.mc-ir), w, acc)
 					ir += mr
 				}

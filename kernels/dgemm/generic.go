@@ -1,10 +1,15 @@
 package dgemm
 
+import "strconv"
+
 // kernelGeneric is the portable 4 x 4 micro-kernel. Sixteen accumulators in
 // locals: the Go compiler keeps most of them in registers, and it is the
 // same blocked algorithm as the assembly kernels, so the packing and edge
 // logic is tested by every build.
-func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
+func kernelGeneric(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int) {
+	if w != 4 {
+		panic("dgemm: generic kernel asked for a tile of width " + strconv.Itoa(w))
+	}
 	for t := range ntiles {
 		tileGeneric(kc, a[t*4*kc:], b, ldb, c[t*4*ldc:], ldc, acc, cp)
 		cp = copyJob{}

@@ -2,7 +2,11 @@
 
 package dgemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"strconv"
+
+	"golang.org/x/sys/cpu"
+)
 
 // The assembly micro-kernels; see kernel_amd64.s and microKernel. acc is 0
 // or 1.
@@ -11,7 +15,7 @@ import "golang.org/x/sys/cpu"
 func kernelAVX2(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int, ntiles int)
 
 //go:noescape
-func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, ncopy int, ntiles int, mask int)
 
 //go:noescape
 func peakAVX2(iters int, x float64)
@@ -41,29 +45,33 @@ func registerAsm() {
 		}
 	}
 	if haveAVX512 {
-		register("avx512", 8, 24, 1, func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
-			for t := range ntiles {
-				p := operands(8, 24, 1, kc, a[t*8*kc:], b, ldb, c[t*8*ldc:], ldc, acc, cp, 1)
-				kernelAVX512(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.stride, cp.rows)
-				cp = copyJob{}
-			}
-		}, func(rows int, src []float64, lds int, dst []float64, kc int) {
-			// One sliver of 24: columns 12-23 of a row follow 0-11.
-			_ = src[(rows-1)*lds+23]
-			_ = dst[rows*24-1]
-			copyStrip24(rows, &src[0], lds, &dst[0], &dst[12], 24)
-		})
+		register(&impl{name: "avx512", mr: 8, nr: 24, strip: 1, masked: true, shares: avx512Shares,
+			kernel: func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int) {
+				p := operands(8, 24, 1, kc, a, b, ldb, c, ldc, acc, cp, ntiles, w)
+				kernelAVX512(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.rows, ntiles, 1<<w-1)
+			},
+			copy: func(rows int, src []float64, lds int, dst []float64, kc int) {
+				// One sliver of 24: columns 12-23 of a row follow 0-11.
+				_ = src[(rows-1)*lds+23]
+				_ = dst[rows*24-1]
+				copyStrip24(rows, &src[0], lds, &dst[0], &dst[12], 24)
+			}})
 	}
 	if haveAVX2 {
-		register("avx2", 4, 12, 2, func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
-			p := operands(4, 12, 2, kc, a, b, ldb, c, ldc, acc, cp, ntiles)
-			kernelAVX2(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.stride, cp.rows, ntiles)
-		}, func(rows int, src []float64, lds int, dst []float64, kc int) {
-			// Two slivers of 12, the second kc*12 after the first.
-			_ = src[(rows-1)*lds+23]
-			_ = dst[kc*12+rows*12-1]
-			copyStrip24(rows, &src[0], lds, &dst[0], &dst[kc*12], 12)
-		})
+		register(&impl{name: "avx2", mr: 4, nr: 12, strip: 2, shares: halves,
+			kernel: func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int) {
+				if w != 12 {
+					panic("dgemm: avx2 kernel asked for a tile of width " + strconv.Itoa(w))
+				}
+				p := operands(4, 12, 2, kc, a, b, ldb, c, ldc, acc, cp, ntiles, w)
+				kernelAVX2(kc, p.a, p.b, ldb, p.c, ldc, p.acc, p.src, cp.lds, p.dst, cp.stride, cp.rows, ntiles)
+			},
+			copy: func(rows int, src []float64, lds int, dst []float64, kc int) {
+				// Two slivers of 12, the second kc*12 after the first.
+				_ = src[(rows-1)*lds+23]
+				_ = dst[kc*12+rows*12-1]
+				copyStrip24(rows, &src[0], lds, &dst[0], &dst[kc*12], 12)
+			}})
 	}
 }
 
@@ -75,10 +83,13 @@ type asmOperands struct {
 // operands checks that every element an assembly micro-kernel call will
 // touch lies inside its slice, so that a mistake in the blocking panics
 // here instead of corrupting memory, and returns the pointers.
-func operands(mr, nr, strip, kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) asmOperands {
+func operands(mr, nr, strip, kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int) asmOperands {
+	if w < 1 || w > nr {
+		panic("dgemm: tile width " + strconv.Itoa(w))
+	}
 	_ = a[ntiles*kc*mr-1]
 	_ = b[(kc-1)*ldb+nr-1]
-	_ = c[(ntiles*mr-1)*ldc+nr-1]
+	_ = c[(ntiles*mr-1)*ldc+w-1]
 	p := asmOperands{a: &a[0], b: &b[0], c: &c[0]}
 	if cp.rows > 0 {
 		if cp.rows*strip > kc {

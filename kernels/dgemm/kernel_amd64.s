@@ -283,7 +283,8 @@ peak2_done:
 // throughput (2 per cycle on two-FMA-unit parts) three times over, and 11
 // loads per 24 FMAs leave the load ports idle half the time. MR = 8 also
 // divides the 8- and 16-row bands that 64 chunks give at n = 512 and 1024.
-// Only AVX-512F instructions are used (VPXORQ, not the AVX512DQ VXORPD).
+// Only AVX-512F instructions are used (VPXORQ, not the AVX512DQ VXORPD;
+// KMOVW, not KMOVB).
 
 #define FMA_ROW_Z(off, r0, r1, r2) \
 	VBROADCASTSD off(AX), Z27;     \
@@ -291,18 +292,26 @@ peak2_done:
 	VFMADD231PD  Z25, Z27, r1;     \
 	VFMADD231PD  Z26, Z27, r2
 
-#define STEP_8X24 \
-	VMOVUPD (BX), Z24;                \
-	VMOVUPD 64(BX), Z25;              \
-	VMOVUPD 128(BX), Z26;             \
-	FMA_ROW_Z(0, Z0, Z1, Z2);         \
-	FMA_ROW_Z(8, Z3, Z4, Z5);         \
-	FMA_ROW_Z(16, Z6, Z7, Z8);        \
-	FMA_ROW_Z(24, Z9, Z10, Z11);      \
-	FMA_ROW_Z(32, Z12, Z13, Z14);     \
-	FMA_ROW_Z(40, Z15, Z16, Z17);     \
-	FMA_ROW_Z(48, Z18, Z19, Z20);     \
-	FMA_ROW_Z(56, Z21, Z22, Z23)
+// STEP_8X24_AT is one step with A and B at byte offsets aoff and boff from
+// AX and BX, for unrolling.
+#define STEP_8X24_AT(aoff, boff) \
+	VMOVUPD boff(BX), Z24;              \
+	VMOVUPD boff+64(BX), Z25;           \
+	VMOVUPD boff+128(BX), Z26;          \
+	FMA_ROW_Z(aoff, Z0, Z1, Z2);        \
+	FMA_ROW_Z(aoff+8, Z3, Z4, Z5);      \
+	FMA_ROW_Z(aoff+16, Z6, Z7, Z8);     \
+	FMA_ROW_Z(aoff+24, Z9, Z10, Z11);   \
+	FMA_ROW_Z(aoff+32, Z12, Z13, Z14);  \
+	FMA_ROW_Z(aoff+40, Z15, Z16, Z17);  \
+	FMA_ROW_Z(aoff+48, Z18, Z19, Z20);  \
+	FMA_ROW_Z(aoff+56, Z21, Z22, Z23)
+
+#define STEP_8X24 STEP_8X24_AT(0, 0)
+
+// How far ahead the packed loop prefetches A: the sliver streams from L2
+// (the packed block of A), one line a step; 8 steps is about 100 cycles.
+#define PF_A512 512
 
 #define ADD_ROW_Z(base, r0, r1, r2) \
 	VADDPD (base), r0, r0;        \
@@ -314,20 +323,53 @@ peak2_done:
 	VMOVUPD r1, 64(base);           \
 	VMOVUPD r2, 128(base)
 
+// The masked forms, for a tile narrower than 24 columns: K1-K3 select the
+// columns of each register's 8. A masked-off element is neither read nor
+// written (AVX-512 suppresses faults on it), so C may end right after the
+// tile's last column.
+#define ADD_ROW_ZM(base, r0, r1, r2) \
+	VADDPD (base), r0, K1, r0;     \
+	VADDPD 64(base), r1, K2, r1;   \
+	VADDPD 128(base), r2, K3, r2
+
+#define STORE_ROW_ZM(base, r0, r1, r2) \
+	VMOVUPD r0, K1, (base);          \
+	VMOVUPD r1, K2, 64(base);        \
+	VMOVUPD r2, K3, 128(base)
+
 #define PF_C_ROW(base) \
 	PREFETCHT0 (base);   \
 	PREFETCHT0 64(base); \
 	PREFETCHT0 128(base); \
 	PREFETCHT0 184(base)
 
-// func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, dstStride int, ncopy int)
+// ROWS_Z applies a row macro to the eight rows of C: CX is row 0, R11 row
+// 4, DX one row, R10 three; R12 is scratch.
+#define ROWS_Z(op) \
+	op(CX, Z0, Z1, Z2);         \
+	LEAQ (CX)(DX*1), R12;       \
+	op(R12, Z3, Z4, Z5);        \
+	LEAQ (CX)(DX*2), R12;       \
+	op(R12, Z6, Z7, Z8);        \
+	LEAQ (CX)(R10*1), R12;      \
+	op(R12, Z9, Z10, Z11);      \
+	op(R11, Z12, Z13, Z14);     \
+	LEAQ (R11)(DX*1), R12;      \
+	op(R12, Z15, Z16, Z17);     \
+	LEAQ (R11)(DX*2), R12;      \
+	op(R12, Z18, Z19, Z20);     \
+	LEAQ (R11)(R10*1), R12;     \
+	op(R12, Z21, Z22, Z23)
+
+// func kernelAVX512(kc int, a, b *float64, ldb int, c *float64, ldc int, acc int, src *float64, lds int, dst *float64, ncopy int, ntiles int, mask int)
 //
-// One tile a call (Gemm's Go loop does the rest).
-//
-// As kernelAVX2, for 8 x 24 tiles. The strip it copies is one sliver, 24
-// columns (192 bytes, three whole lines a row), one row a step, so
-// ncopy <= kc; dstStride is unused.
-TEXT ·kernelAVX512(SB), NOSPLIT, $0-96
+// As kernelAVX2, for ntiles >= 1 tiles of 8 x 24, one below the other
+// (A's slivers kc*8 doubles apart, C's tiles 8 rows apart, the same B).
+// The strip it copies during the first tile is one sliver, 24 columns
+// (192 bytes, three whole lines a row), one row a step, so ncopy <= kc.
+// mask has bit j set for each column j of C to write: 0xffffff for whole
+// tiles; a narrower tile's columns must be 0..w-1.
+TEXT ·kernelAVX512(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), SI
 	MOVQ a+8(FP), AX
 	MOVQ b+16(FP), BX
@@ -341,8 +383,16 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-96
 	SHLQ $3, R14
 	MOVQ dst+72(FP), DI
 	LEAQ (DX)(DX*2), R10 // 3 rows of C
-	LEAQ (CX)(DX*4), R11 // row 4 of C
+	MOVQ mask+96(FP), R12
+	KMOVW R12, K1
+	SHRQ $8, R12
+	KMOVW R12, K2
+	SHRQ $8, R12
+	KMOVW R12, K3
 
+avx512_tile:
+	// The C tile is needed only at the end: start fetching it now.
+	LEAQ (CX)(DX*4), R11 // row 4 of C
 	PF_C_ROW(CX)
 	LEAQ (CX)(DX*1), R12
 	PF_C_ROW(R12)
@@ -383,7 +433,7 @@ TEXT ·kernelAVX512(SB), NOSPLIT, $0-96
 	VPXORQ Z22, Z22, Z22
 	VPXORQ Z23, Z23, Z23
 
-	MOVQ  ncopy+88(FP), R12
+	MOVQ  ncopy+80(FP), R12
 	TESTQ R12, R12
 	JLE   avx512_steps
 	MOVQ  R14, R9
@@ -431,46 +481,62 @@ avx512_direct:
 	JMP  avx512_store
 
 avx512_packed:
+	// B is a packed sliver (24 doubles a row, contiguous): the hardware
+	// prefetchers follow it. Four steps a turn, A prefetched ahead.
+	CMPQ SI, $4
+	JLT  avx512_packed_tail
+	PREFETCHT0 PF_A512(AX)
+	STEP_8X24_AT(0, 0)
+	PREFETCHT0 PF_A512+64(AX)
+	STEP_8X24_AT(64, 192)
+	PREFETCHT0 PF_A512+128(AX)
+	STEP_8X24_AT(128, 384)
+	PREFETCHT0 PF_A512+192(AX)
+	STEP_8X24_AT(192, 576)
+	ADDQ $256, AX
+	ADDQ $768, BX
+	SUBQ $4, SI
+	JMP  avx512_packed
+
+avx512_packed_tail:
+	TESTQ SI, SI
+	JEQ   avx512_store
 	STEP_8X24
-	ADDQ $64, AX
-	ADDQ $192, BX
-	DECQ SI
-	JNE  avx512_packed
+	ADDQ  $64, AX
+	ADDQ  $192, BX
+	DECQ  SI
+	JMP   avx512_packed_tail
 
 avx512_store:
-	MOVQ  acc+48(FP), R13
-	TESTQ R13, R13
-	JEQ   avx512_write
-	ADD_ROW_Z(CX, Z0, Z1, Z2)
-	LEAQ  (CX)(DX*1), R12
-	ADD_ROW_Z(R12, Z3, Z4, Z5)
-	LEAQ  (CX)(DX*2), R12
-	ADD_ROW_Z(R12, Z6, Z7, Z8)
-	LEAQ  (CX)(R10*1), R12
-	ADD_ROW_Z(R12, Z9, Z10, Z11)
-	ADD_ROW_Z(R11, Z12, Z13, Z14)
-	LEAQ  (R11)(DX*1), R12
-	ADD_ROW_Z(R12, Z15, Z16, Z17)
-	LEAQ  (R11)(DX*2), R12
-	ADD_ROW_Z(R12, Z18, Z19, Z20)
-	LEAQ  (R11)(R10*1), R12
-	ADD_ROW_Z(R12, Z21, Z22, Z23)
+	CMPQ mask+96(FP), $0xffffff
+	JNE  avx512_masked
+	CMPQ acc+48(FP), $0
+	JEQ  avx512_write
+	ROWS_Z(ADD_ROW_Z)
 
 avx512_write:
-	STORE_ROW_Z(CX, Z0, Z1, Z2)
-	LEAQ (CX)(DX*1), R12
-	STORE_ROW_Z(R12, Z3, Z4, Z5)
-	LEAQ (CX)(DX*2), R12
-	STORE_ROW_Z(R12, Z6, Z7, Z8)
-	LEAQ (CX)(R10*1), R12
-	STORE_ROW_Z(R12, Z9, Z10, Z11)
-	STORE_ROW_Z(R11, Z12, Z13, Z14)
-	LEAQ (R11)(DX*1), R12
-	STORE_ROW_Z(R12, Z15, Z16, Z17)
-	LEAQ (R11)(DX*2), R12
-	STORE_ROW_Z(R12, Z18, Z19, Z20)
-	LEAQ (R11)(R10*1), R12
-	STORE_ROW_Z(R12, Z21, Z22, Z23)
+	ROWS_Z(STORE_ROW_Z)
+	JMP avx512_next
+
+avx512_masked:
+	CMPQ acc+48(FP), $0
+	JEQ  avx512_write_masked
+	ROWS_Z(ADD_ROW_ZM)
+
+avx512_write_masked:
+	ROWS_Z(STORE_ROW_ZM)
+
+avx512_next:
+	// Next tile: AX is already at its sliver of A; no copy.
+	DECQ ntiles+88(FP)
+	JLE  avx512_done
+	LEAQ (R11)(DX*4), CX
+	MOVQ b+16(FP), BX
+	MOVQ kc+0(FP), SI
+	MOVQ $0, ncopy+80(FP)
+	JMP  avx512_tile
+
+avx512_done:
 	VZEROUPPER
 	RET
 

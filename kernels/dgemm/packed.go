@@ -179,12 +179,12 @@ func (im *impl) gemmPacked(m int, a []float64, lda int, b Packed, c []float64, l
 					bq := b.data[pc*npad+j*kcb:]
 					ct := c[ic*ldc+j-j0:]
 					ir := 0
-					if w == nr && full > 0 {
-						im.kernel(kcb, ws.a, bq, nr, ct, ldc, acc, copyJob{}, full)
+					if (w == nr || im.masked) && full > 0 {
+						im.kernel(kcb, ws.a, bq, nr, ct, ldc, acc, copyJob{}, full, w)
 						ir = full * mr
 					}
 					for ; ir < mcb; ir += mr {
-						im.kernel(kcb, ws.a[ir*kcb:], bq, nr, ws.tile, nr, false, copyJob{}, 1)
+						im.kernel(kcb, ws.a[ir*kcb:], bq, nr, ws.tile, nr, false, copyJob{}, 1, nr)
 						addTile(ct[ir*ldc:], ldc, ws.tile, nr, min(mr, mcb-ir), w, acc)
 					}
 				}

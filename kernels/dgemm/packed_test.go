@@ -114,9 +114,10 @@ func TestGemmPackedGeometries(t *testing.T) {
 	for _, g := range []struct {
 		name   string
 		mr, nr int
-	}{{"avx512-shape", 8, 24}, {"avx2-shape", 4, 12}} {
+		masked bool
+	}{{"avx512-shape", 8, 24, true}, {"avx512-shape-unmasked", 8, 24, false}, {"avx2-shape", 4, 12, false}} {
 		t.Run(g.name, func(t *testing.T) {
-			withImpl(t, g.name, g.mr, g.nr, 1, nil)
+			withImpl(t, g.name, g.mr, g.nr, 1, g.masked, nil)
 			restore, err := SetKernel(g.name)
 			if err != nil {
 				t.Fatal(err)

@@ -10,14 +10,18 @@ import (
 // refKernel is the microKernel contract written as plain loops, for any
 // mr x nr and strip: it lets the tests run Gemm's blocking and strip logic
 // with the avx512 geometry (8 x 24, strips of one sliver) on CPUs that
-// cannot run the avx512 assembly, and with the avx2 one everywhere.
-func refKernel(mr, nr, strip int) microKernel {
-	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles int) {
+// cannot run the avx512 assembly, and with the avx2 one everywhere. A
+// kernel that is not masked refuses tiles narrower than nr.
+func refKernel(mr, nr, strip int, masked bool) microKernel {
+	return func(kc int, a, b []float64, ldb int, c []float64, ldc int, acc bool, cp copyJob, ntiles, w int) {
 		if cp.rows*strip > kc {
 			panic("copy longer than the call")
 		}
+		if w < 1 || w > nr || (w < nr && !masked) {
+			panic("tile width out of the contract")
+		}
 		for r := range ntiles * mr {
-			for j := range nr {
+			for j := range w {
 				var s float64
 				for p := range kc {
 					s += a[(r/mr)*mr*kc+p*mr+r%mr] * b[p*ldb+j]
@@ -50,9 +54,9 @@ func refCopier(nr, strip int) copier {
 
 // withImpl makes a test-only micro-kernel available to SetKernel for the
 // rest of the test.
-func withImpl(t *testing.T, name string, mr, nr, strip int, cp copier) {
+func withImpl(t *testing.T, name string, mr, nr, strip int, masked bool, cp copier) {
 	n := len(impls)
-	register(name, mr, nr, strip, refKernel(mr, nr, strip), cp)
+	register(&impl{name: name, mr: mr, nr: nr, strip: strip, masked: masked, shares: halves, kernel: refKernel(mr, nr, strip, masked), copy: cp})
 	t.Cleanup(func() { impls = impls[:n] })
 }
 
@@ -61,22 +65,23 @@ func TestGemmGeometries(t *testing.T) {
 	// a copier, on plain-Go kernels that follow the same contract; tiny
 	// blocks so that every boundary is crossed.
 	for _, g := range []struct {
-		name            string
-		mr, nr, strip   int
-		withCopier      bool
-		kc, mcSl, ncStr int
+		name               string
+		mr, nr, strip      int
+		masked, withCopier bool
+		kc, mcSl, ncStr    int
 	}{
-		{"avx512-shape", 8, 24, 1, true, 7, 2, 2},
-		{"avx512-shape-nocopier", 8, 24, 1, false, 7, 2, 2},
-		{"avx2-shape", 4, 12, 2, true, 5, 3, 2},
-		{"avx2-shape-nocopier", 4, 12, 2, false, 5, 3, 2},
+		{"avx512-shape", 8, 24, 1, true, true, 7, 2, 2},
+		{"avx512-shape-nocopier", 8, 24, 1, true, false, 7, 2, 2},
+		{"avx512-shape-unmasked", 8, 24, 1, false, true, 7, 2, 2},
+		{"avx2-shape", 4, 12, 2, false, true, 5, 3, 2},
+		{"avx2-shape-nocopier", 4, 12, 2, false, false, 5, 3, 2},
 	} {
 		t.Run(g.name, func(t *testing.T) {
 			var cp copier
 			if g.withCopier {
 				cp = refCopier(g.nr, g.strip)
 			}
-			withImpl(t, g.name, g.mr, g.nr, g.strip, cp)
+			withImpl(t, g.name, g.mr, g.nr, g.strip, g.masked, cp)
 			restore, err := SetKernel(g.name)
 			if err != nil {
 				t.Fatal(err)
@@ -136,8 +141,13 @@ func TestDetectCaches(t *testing.T) {
 		t.Errorf("odd sysfs: %+v, want %+v", got, want)
 	}
 	// The blocking this host gets for the avx2 kernel.
-	if got, want := blockFor(caches{32 << 10, 512 << 10, 8 << 20}, 4, 12), (blocking{kc: 168, mc: 192, nc: 3120}); got != want {
+	if got, want := blockFor(caches{32 << 10, 512 << 10, 8 << 20}, 4, 12, halves), (blocking{kc: 168, mc: 192, nc: 3120}); got != want {
 		t.Errorf("blockFor(this host, 4x12) = %+v, want %+v", got, want)
+	}
+	// An Emerald Rapids core (48 KiB L1d, 2 MiB L2) for the avx512 kernel:
+	// B's sliver fills L1d, A's block is a quarter of L2.
+	if got, want := blockFor(caches{48 << 10, 2 << 20, 8 << 20}, 8, 24, avx512Shares), (blocking{kc: 256, mc: 256, nc: 2040}); got != want {
+		t.Errorf("blockFor(Emerald Rapids, 8x24) = %+v, want %+v", got, want)
 	}
 }
 
