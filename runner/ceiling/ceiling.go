@@ -1,8 +1,9 @@
 // Package ceiling measures, on this machine, bounds on the kernels'
 // throughput that reports show beside the measured cells: openssl's SHA-256
-// on one core, the FP64 peak, and a memory probe shaped like the search
-// kernel's loads. It uses the kernels' constants but none of the runner:
-// ceilings run before a sweep, while nothing else of ours runs.
+// on one core, the FP64 peak and OpenBLAS's DGEMM on one core, and a memory
+// probe shaped like the search kernel's loads. It uses the kernels'
+// constants but none of the runner: ceilings run before a sweep, while
+// nothing else of ours runs.
 package ceiling
 
 import (
@@ -86,7 +87,7 @@ func Records(cs []Ceiling) []resultfile.Ceiling {
 }
 
 // Ceilings measures the ceilings of the kernels in configs (all kernels at
-// their default sizes when configs is empty) on this machine: about 1.5 s,
+// their default sizes when configs is empty) on this machine: about 2 s,
 // most of it openssl's one second. A ceiling that cannot be had is returned
 // with Skipped set, not as an error; only the end of ctx is an error.
 // Nothing else should run meanwhile: the probes measure one core.
@@ -102,14 +103,18 @@ func Ceilings(ctx context.Context, configs []kernels.Params) ([]Ceiling, error) 
 	}
 	cores := runtime.NumCPU()
 	want := map[string]bool{}
-	var searchSizes []int
+	var searchSizes, matmulSizes []int
 	for _, p := range configs {
 		want[p.Kernel] = true
 		if p.Kernel == "search" && !slices.Contains(searchSizes, p.Size) {
 			searchSizes = append(searchSizes, p.Size)
 		}
+		if p.Kernel == "matmul" && !slices.Contains(matmulSizes, p.Size) {
+			matmulSizes = append(matmulSizes, p.Size)
+		}
 	}
 	slices.Sort(searchSizes)
+	slices.Sort(matmulSizes)
 
 	var cs []Ceiling
 	if want["hash"] {
@@ -120,6 +125,7 @@ func Ceilings(ctx context.Context, configs []kernels.Params) ([]Ceiling, error) 
 	}
 	if want["matmul"] {
 		cs = append(cs, matmulCeilings(ctx, cores)...)
+		cs = append(cs, openblasCeilings(ctx, matmulSizes)...)
 	}
 	if want["search"] {
 		cs = append(cs, searchCeilings(ctx, cores, searchSizes)...)
