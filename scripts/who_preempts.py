@@ -14,13 +14,18 @@ command's first process ("parent", the corescale that started the
 workers), of another of its processes ("sibling"), or anything else by
 name (kernel threads, other programs), separately for the threads of the
 first process (goroutine workers, serial) and of the processes it started
-(procpool's workers). Waits are counted only inside
-stretches where the thread ran without sleeping for at least --min-gap-us
-(a 50 ms hash run at one worker; the pauses between runs, where workers
-spin and yield, would otherwise dominate).
+(procpool's workers). The delay from a thread's
+wake-up to its running counts too, as "wake-up, idle CPU" (the CPU had
+to wake: on a VM, a halted vCPU) or "wake-up, busy CPU". Waits are counted
+only for stretches where the thread then ran without sleeping for at least
+--min-gap-us (the pauses between runs, where workers spin and yield, would
+otherwise dominate). A procpool worker that spins between jobs (WakeFor,
+spinFor) does not sleep, so its stretches can include the parent's work
+between runs, where the parent rightly takes the CPU: read "parent" for
+procpool workers as an upper bound on what the runs themselves lose.
 
 It needs root and tracefs (mounted at /sys/kernel/tracing here if it is
-not). It found, on a 2-vCPU KVM guest, the parent's doorbell naps
+not). On a 2-vCPU KVM guest it showed the parent's doorbell naps
 (procpool's bellNap) waking on a worker's CPU. Standard library only.
 """
 
@@ -49,6 +54,7 @@ def trace(cmd):
     write("options/record-tgid", "1")
     write("buffer_size_kb", "65536")
     write("events/sched/sched_switch/enable", "1")
+    write("events/sched/sched_wakeup/enable", "1")
     try:
         write("tracing_on", "1")
         proc = subprocess.Popen(cmd)
@@ -57,49 +63,67 @@ def trace(cmd):
     finally:
         write("tracing_on", "0")
         write("events/sched/sched_switch/enable", "0")
+        write("events/sched/sched_wakeup/enable", "0")
     with open(os.path.join(TRACING, "trace")) as f:
         return root, f.read().splitlines()
 
 
 def analyse(root, lines, min_gap):
-    tgid, switches = {}, []
+    tgid, events = {}, []
     for line in lines:
         m = LINE.match(line)
         if not m:
             continue
-        _, pid, tg, _, ts, kind, rest = m.groups()
+        _, pid, tg, cpu, ts, kind, rest = m.groups()
         if tg.isdigit():
             tgid[int(pid)] = int(tg)
+        d = dict(FIELD.findall(rest))
         if kind == "sched_switch":
-            d = dict(FIELD.findall(rest))
-            switches.append((float(ts), int(d["prev_pid"]), d["prev_state"], int(d["next_pid"]), d["next_comm"]))
+            events.append((float(ts), "switch", int(cpu), int(d["prev_pid"]), d["prev_state"], int(d["next_pid"]), d["next_comm"]))
+        elif kind == "sched_wakeup":
+            events.append((float(ts), "wakeup", int(d["target_cpu"]), int(d["pid"]), "", 0, ""))
     procs = {t for t in tgid.values() if t >= root}
+    threads = {t for t, g in tgid.items() if g in procs}
     waits = collections.defaultdict(lambda: [0, 0.0])
     stretches = collections.Counter()
-    for thread in [t for t, g in tgid.items() if g in procs]:
-        whose = "parent" if tgid[thread] == root else "child"
-        start, pending, current = None, None, []
-        for ts, prev, state, nxt, comm in switches:
-            if prev == thread:
-                if state.startswith("R"):
-                    pending = (ts, nxt, comm)
-                else:
-                    if start is not None and ts - start >= min_gap:
-                        stretches[whose] += 1
-                        for key, dur in current:
-                            waits[whose, key][0] += 1
-                            waits[whose, key][1] += dur
-                    start, current = None, []
-            if nxt == thread:
-                if pending:
-                    t0, who, comm = pending
-                    g = tgid.get(who)
-                    key = ("self" if g == tgid[thread] else "parent" if g == root
-                           else "sibling" if g in procs else comm)
-                    current.append((key, ts - t0))
-                    pending = None
-                elif start is None:
-                    start = ts
+    running = {}  # CPU -> pid on it (0: idle)
+    state = {t: {"start": None, "pending": None, "woken": None, "current": []} for t in threads}
+    for ts, kind, cpu, a, prev_state, b, comm in events:
+        if kind == "wakeup":
+            if a in state:
+                # Woken onto an idle CPU, the wait is the CPU's wake-up (a
+                # halted vCPU); onto a busy one, it waits behind that task.
+                on = running.get(cpu, 0)
+                state[a]["woken"] = (ts, "wake-up, idle CPU" if on == 0 else "wake-up, busy CPU")
+            continue
+        running[cpu] = b
+        prev, nxt = a, b
+        if prev in state:
+            st = state[prev]
+            if prev_state.startswith("R"):
+                st["pending"] = (ts, nxt, comm)
+            else:
+                if st["start"] is not None and ts - st["start"] >= min_gap:
+                    whose = "parent" if tgid[prev] == root else "child"
+                    stretches[whose] += 1
+                    for key, dur in st["current"]:
+                        waits[whose, key][0] += 1
+                        waits[whose, key][1] += dur
+                st["start"], st["current"] = None, []
+        if nxt in state:
+            st = state[nxt]
+            if st["pending"]:
+                t0, who, wcomm = st["pending"]
+                g = tgid.get(who)
+                key = ("self" if g == tgid[nxt] else "parent" if g == root
+                       else "sibling" if g in procs else wcomm)
+                st["current"].append((key, ts - t0))
+                st["pending"] = None
+            elif st["start"] is None:
+                st["start"] = ts
+                if st["woken"]:
+                    st["current"].append((st["woken"][1], ts - st["woken"][0]))
+            st["woken"] = None
     return stretches, waits
 
 
