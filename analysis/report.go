@@ -338,6 +338,7 @@ func describe(c map[string]string) string {
 	add("GOMAXPROCS %s", resultfile.ConfigGomaxprocs)
 	add("cgroup quota %s", resultfile.ConfigCPUQuota)
 	add("%s", resultfile.ConfigGo)
+	add("dgemm %s", resultfile.NoteDgemm)
 	add("package %s", resultfile.ConfigPkg)
 	add("commit %s", resultfile.NoteCommit)
 	add("%s scaling", resultfile.ConfigScaling)

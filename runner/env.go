@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/corescale/corescale/internal/procstat"
+	"github.com/corescale/corescale/kernels/dgemm"
 	"github.com/corescale/corescale/resultfile"
 )
 
@@ -86,6 +87,7 @@ func CheckEnv() Env {
 	}
 	add(resultfile.ConfigGovernor, governor)
 	add(resultfile.ConfigGo, runtime.Version())
+	note(resultfile.NoteDgemm, dgemm.Blocking())
 	note(resultfile.NoteCommit, e.Commit)
 	note(resultfile.NoteHost, e.Host)
 	note(resultfile.NoteDate, time.Now().UTC().Format(time.RFC3339))

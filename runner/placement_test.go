@@ -14,6 +14,7 @@ import (
 
 	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/kernels/dgemm"
 	"github.com/corescale/corescale/resultfile"
 	"github.com/corescale/corescale/runner/procpool"
 )
@@ -225,5 +226,19 @@ func TestPinnedGoroutinesLeaveNoThreadPinned(t *testing.T) {
 				t.Errorf("thread %s allowed %q after the run, want %q", path, strings.TrimSpace(v), want)
 			}
 		}
+	}
+}
+
+// The result file says which micro-kernel and blocking matmul ran with:
+// its speed depends on them as much as on the CPU.
+func TestEnvNotesNameTheDgemmKernel(t *testing.T) {
+	var got string
+	for _, n := range CheckEnv().Notes {
+		if n.Key == resultfile.NoteDgemm {
+			got = n.Value
+		}
+	}
+	if got != dgemm.Blocking() || !strings.HasPrefix(got, dgemm.Kernel()+" ") {
+		t.Errorf("dgemm note %q, want %q", got, dgemm.Blocking())
 	}
 }
