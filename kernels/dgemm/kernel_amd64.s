@@ -12,36 +12,29 @@
 // Zen 3 and Skylake) times its throughput (2 per cycle) with room to spare,
 // and 7 loads per 12 FMAs stay within two loads per cycle.
 
-#define FMA_ROW(off, r0, r1, r2) \
-	VBROADCASTSD off(AX), Y15;     \
-	VFMADD231PD  Y12, Y15, r0;     \
-	VFMADD231PD  Y13, Y15, r1;     \
-	VFMADD231PD  Y14, Y15, r2
+// FMA_ROW is one row of a step, for either width: broadcast A's element
+// at off(AX) into t, then add its products with B's row (b0-b2) into the
+// row's three accumulators (r0-r2).
+#define FMA_ROW(off, t, b0, b1, b2, r0, r1, r2) \
+	VBROADCASTSD off(AX), t;                 \
+	VFMADD231PD  b0, t, r0;                  \
+	VFMADD231PD  b1, t, r1;                  \
+	VFMADD231PD  b2, t, r2
 
-#define STEP_4X12 \
-	VMOVUPD (BX), Y12;                \
-	VMOVUPD 32(BX), Y13;              \
-	VMOVUPD 64(BX), Y14;              \
-	FMA_ROW(0, Y0, Y1, Y2);           \
-	FMA_ROW(8, Y3, Y4, Y5);           \
-	FMA_ROW(16, Y6, Y7, Y8);          \
-	FMA_ROW(24, Y9, Y10, Y11)
+#define FMA_ROW_Y(off, r0, r1, r2) FMA_ROW(off, Y15, Y12, Y13, Y14, r0, r1, r2)
 
-// STEP_4X12_AT is STEP_4X12 at an offset into A and B, for unrolling.
-#define FMA_ROW_AT(off, r0, r1, r2) \
-	VBROADCASTSD off(AX), Y15;        \
-	VFMADD231PD  Y12, Y15, r0;        \
-	VFMADD231PD  Y13, Y15, r1;        \
-	VFMADD231PD  Y14, Y15, r2
-
+// STEP_4X12_AT is one step with A and B at byte offsets aoff and boff from
+// AX and BX, for unrolling.
 #define STEP_4X12_AT(aoff, boff) \
-	VMOVUPD boff(BX), Y12;          \
-	VMOVUPD boff+32(BX), Y13;       \
-	VMOVUPD boff+64(BX), Y14;       \
-	FMA_ROW_AT(aoff, Y0, Y1, Y2);   \
-	FMA_ROW_AT(aoff+8, Y3, Y4, Y5); \
-	FMA_ROW_AT(aoff+16, Y6, Y7, Y8); \
-	FMA_ROW_AT(aoff+24, Y9, Y10, Y11)
+	VMOVUPD boff(BX), Y12;           \
+	VMOVUPD boff+32(BX), Y13;        \
+	VMOVUPD boff+64(BX), Y14;        \
+	FMA_ROW_Y(aoff, Y0, Y1, Y2);     \
+	FMA_ROW_Y(aoff+8, Y3, Y4, Y5);   \
+	FMA_ROW_Y(aoff+16, Y6, Y7, Y8);  \
+	FMA_ROW_Y(aoff+24, Y9, Y10, Y11)
+
+#define STEP_4X12 STEP_4X12_AT(0, 0)
 
 #define PF_A 256
 
@@ -286,11 +279,7 @@ peak2_done:
 // Only AVX-512F instructions are used (VPXORQ, not the AVX512DQ VXORPD;
 // KMOVW, not KMOVB).
 
-#define FMA_ROW_Z(off, r0, r1, r2) \
-	VBROADCASTSD off(AX), Z27;     \
-	VFMADD231PD  Z24, Z27, r0;     \
-	VFMADD231PD  Z25, Z27, r1;     \
-	VFMADD231PD  Z26, Z27, r2
+#define FMA_ROW_Z(off, r0, r1, r2) FMA_ROW(off, Z27, Z24, Z25, Z26, r0, r1, r2)
 
 // STEP_8X24_AT is one step with A and B at byte offsets aoff and boff from
 // AX and BX, for unrolling.
