@@ -194,9 +194,10 @@ func yield() {
 // worker holds it as fd 5. Rings coalesce, and a waiter re-checks its
 // condition after each wake, so a stale ring costs one spurious wake-up.
 type doorbell struct {
-	file *os.File
-	mu   sync.RWMutex // held for reading by ringers, for writing by close
-	fd   int          // -1 once closed
+	file   *os.File     // what workers inherit
+	mu     sync.RWMutex // held for reading by ringers, for writing by park and close
+	fd     int          // -1 once closed
+	parked *os.File     // the descriptor park reads, while it does (under mu)
 }
 
 const bellFd = 5
@@ -206,7 +207,18 @@ func newDoorbell() (*doorbell, error) {
 	if err != nil {
 		return nil, fmt.Errorf("procpool: eventfd: %w", err)
 	}
-	return &doorbell{file: os.NewFile(uintptr(fd), "corescale-doorbell"), fd: fd}, nil
+	// file is made while the eventfd blocks, so os leaves it out of the
+	// poller, and exec's File.Fd, which would make a polled file's open
+	// file blocking again, leaves it alone. Only then does the open file
+	// become nonblocking, for park's descriptors, which share it. A write
+	// to an eventfd blocks only at a count near 2^64, and a ring is one,
+	// so the workers' rings are unchanged.
+	file := os.NewFile(uintptr(fd), "corescale-doorbell")
+	if err := unix.SetNonblock(fd, true); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("procpool: doorbell: %w", err)
+	}
+	return &doorbell{file: file, fd: fd}, nil
 }
 
 var one = [8]byte{1} // an eventfd increment, little-endian
@@ -242,13 +254,51 @@ func (b *doorbell) wait() {
 	n, _ := unix.Ppoll(fds, &ts, nil) // EINTR and timeouts are wake-ups too
 	if n == 1 && fds[0].Revents&unix.POLLIN != 0 {
 		var buf [8]byte
-		_, _ = unix.Read(b.fd, buf[:]) // it rang: this cannot block
+		_, _ = unix.Read(b.fd, buf[:]) // it rang (and the fd does not block)
 	}
+}
+
+// park blocks the calling goroutine, not its thread, until the bell rings,
+// and clears the rings. With every P idle, the runtime's threads all sleep:
+// one in the poller, sysmon deeply, and nothing of the parent wakes on a
+// worker's CPU until the bell rings. Naps (wait) wake every bellNap, and
+// each nap's end readies another thread: in traces of a 50 ms job, the
+// parent took a lone worker's CPU 5-7 times a job (160-250 us) napping,
+// twice (65-104 us) parked. Pool.await says when it naps and when it
+// parks.
+//
+// Each park reads a descriptor of its own, in the poller only while it
+// waits: one left there would wake the poller's thread at every ring.
+// It returns at once on a closed bell, and close ends a park.
+func (b *doorbell) park() {
+	b.mu.Lock()
+	if b.fd < 0 {
+		b.mu.Unlock()
+		return
+	}
+	dup, err := unix.FcntlInt(uintptr(b.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		b.mu.Unlock()
+		b.wait() // out of descriptors: nap instead
+		return
+	}
+	f := os.NewFile(uintptr(dup), "corescale-doorbell-parked")
+	b.parked = f
+	b.mu.Unlock()
+	var buf [8]byte
+	_, _ = f.Read(buf[:])
+	b.mu.Lock()
+	b.parked = nil
+	b.mu.Unlock()
+	f.Close()
 }
 
 func (b *doorbell) close() error {
 	b.mu.Lock()
 	b.fd = -1
+	if b.parked != nil {
+		b.parked.Close() // ends the park
+	}
 	b.mu.Unlock()
 	if err := b.file.Close(); err != nil {
 		return fmt.Errorf("procpool: closing the doorbell: %w", err)

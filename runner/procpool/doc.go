@@ -41,7 +41,8 @@
 // Both sides sleep in ways that keep the Go runtime's monitor thread
 // (sysmon) quiet while the workers compute: a worker first sleeps in a raw
 // futex wait the scheduler does not see, and the parent naps on the
-// doorbell for at most bellNap at a time. A goroutine that blocks the
+// doorbell for bellNap, then parks on it in the runtime's poller, where
+// none of its threads wakes until the bell rings. A goroutine that blocks the
 // ordinary way lets the runtime idle its P, and the wake-up that follows
 // sets sysmon polling every 20 us for milliseconds, on the cores the
 // workers need. A worker idle for longer than holdFor does sleep the

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/corescale/corescale/internal/cputime"
 )
 
@@ -166,5 +168,58 @@ func TestAColdJobIsNotBesetByTheRuntimeMonitor(t *testing.T) {
 	// looked 55-60 times.
 	if per := float64(switches) / jobs; per > 30 {
 		t.Errorf("a 50 ms job that found the pool cold: %.1f voluntary switches of its worker, want under 30", per)
+	}
+}
+
+// A parent awaiting long jobs sleeps through them: no nap ends, and the
+// runtime's monitor is not restarted, on the CPUs the workers are using.
+// Between jobs it works for a while, as a sweep does (poisoning, flushing,
+// verifying), making system calls that would restart a sleeping monitor,
+// and allocating nothing: a sweep's parent runs no garbage collection in
+// a hash sweep of 100 runs, and a collection's mark workers would keep the
+// monitor awake. Blocks of jobs parked alternate with blocks napping
+// through every job, as await did before it parked: on 2 idle CPUs the
+// parent's threads switched out 32-38 times a job of 60 ms napping, 5-10
+// parked; beside two busy loops, 49-51 and 8-24.
+func TestAParentSleepsThroughLongJobs(t *testing.T) {
+	region, err := NewRegion(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	p, err := New(region, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	defer testHookNapOnly.Store(false)
+	const blocks, jobs = 3, 5
+	var switches [2]int // napping, parked
+	for b := range 2 * blocks {
+		napping := b%2 == 0
+		testHookNapOnly.Store(napping)
+		for range jobs {
+			var ru unix.Rusage
+			for end := time.Now().Add(5 * time.Millisecond); time.Now().Before(end); {
+				if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := voluntarySwitches(t, os.Getpid())
+			if _, err := p.Run(t.Context(), Job{Task: []byte("spin:60000"), Chunks: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if napping {
+				switches[0] += voluntarySwitches(t, os.Getpid()) - before
+			} else {
+				switches[1] += voluntarySwitches(t, os.Getpid()) - before
+			}
+		}
+	}
+	napped, parked := float64(switches[0])/(blocks*jobs), float64(switches[1])/(blocks*jobs)
+	if parked > napped/2 {
+		t.Errorf("the parent's threads switched out %.1f times a 60 ms job parked, %.1f napping: want under half", parked, napped)
+	} else {
+		t.Logf("the parent's threads switched out %.1f times a 60 ms job parked, %.1f napping", parked, napped)
 	}
 }

@@ -86,3 +86,58 @@ func TestDoorbellWakesItsWaiter(t *testing.T) {
 	b.close()
 	b.ring() // a ring after close is dropped, not written to a reused fd
 }
+
+// park returns once the bell rings and leaves no ring behind; close ends a
+// park in progress, and a park on a closed bell returns at once.
+func TestDoorbellParkEndsAtARingOrClose(t *testing.T) {
+	b, err := newDoorbell()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ringFirst := range []bool{true, false} {
+		parked := make(chan struct{})
+		go func() {
+			b.park()
+			close(parked)
+		}()
+		if ringFirst {
+			b.ring()
+		} else {
+			time.Sleep(20 * time.Millisecond) // into the park, most likely
+			b.ring()
+		}
+		select {
+		case <-parked:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("ring first %v: park missed the ring", ringFirst)
+		}
+		fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 0); n != 0 || err != nil {
+			t.Errorf("ring first %v: after park the bell still holds a ring: poll = %d, %v", ringFirst, n, err)
+		}
+	}
+	parked := make(chan struct{})
+	go func() {
+		b.park()
+		close(parked)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := b.close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-parked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("close left a park blocked")
+	}
+	done := make(chan struct{})
+	go func() {
+		b.park()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a park on a closed bell blocked")
+	}
+}
