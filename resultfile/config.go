@@ -72,6 +72,12 @@ const (
 	// configuration line: a run before a change to either must still
 	// compare with one after it in benchstat's one table.
 	NoteDgemm = "dgemm"
+	// NoteKernel is the kernel's release and the boot parameters that
+	// change how it places and wakes threads ("6.18.44; sched_vcpu_pack=15
+	// cpuidle_haltpoll.force=1"): a guest kernel that packs runnable
+	// threads onto busy vCPUs queues workers behind each other while a
+	// vCPU idles, which no strategy can undo.
+	NoteKernel = "kernel"
 	// Per-benchmark notes: the value starts with a benchmark or
 	// configuration name.
 	noteSkipped     = "skipped"

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/kernels/dgemm"
 	"github.com/corescale/corescale/resultfile"
@@ -88,6 +90,9 @@ func CheckEnv() Env {
 	add(resultfile.ConfigGovernor, governor)
 	add(resultfile.ConfigGo, runtime.Version())
 	note(resultfile.NoteDgemm, dgemm.Blocking())
+	if k := kernelNote(); k != "" {
+		note(resultfile.NoteKernel, k)
+	}
 	note(resultfile.NoteCommit, e.Commit)
 	note(resultfile.NoteHost, e.Host)
 	note(resultfile.NoteDate, time.Now().UTC().Format(time.RFC3339))
@@ -158,6 +163,49 @@ func procsRunning(stat []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// kernelNote returns the kernel's release followed by the boot parameters
+// of its command line that bear on where and how soon threads run, or ""
+// where neither is readable.
+func kernelNote() string {
+	var u unix.Utsname
+	release := ""
+	if unix.Uname(&u) == nil {
+		release = unix.ByteSliceToString(u.Release[:])
+	}
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	params := schedParams(string(cmdline))
+	switch {
+	case release == "":
+		return strings.Join(params, " ")
+	case len(params) == 0:
+		return release
+	}
+	return release + "; " + strings.Join(params, " ")
+}
+
+// schedParams picks from a kernel command line the parameters that bear on
+// scheduling: the scheduler's own (sched*, isolcpus, nohz*, irqaffinity,
+// rcu_nocbs), idle (idle, cpuidle*, haltpoll*, intel_idle*, processor*)
+// and frequency (*pstate*). The rest of the line (consoles, init's
+// arguments after "--") is left out.
+func schedParams(cmdline string) []string {
+	var out []string
+	for _, f := range strings.Fields(cmdline) {
+		if f == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(f, "=")
+		name = strings.ToLower(name)
+		for _, p := range []string{"sched", "isolcpus", "nohz", "irqaffinity", "rcu_nocbs", "idle", "cpuidle", "haltpoll", "intel_idle", "processor.", "intel_pstate", "amd_pstate"} {
+			if strings.HasPrefix(name, p) {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func loadAverage() (float64, bool) {

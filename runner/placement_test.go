@@ -242,3 +242,36 @@ func TestEnvNotesNameTheDgemmKernel(t *testing.T) {
 		t.Errorf("dgemm note %q, want %q", got, dgemm.Blocking())
 	}
 }
+
+func TestSchedParamsKeepWhatBearsOnScheduling(t *testing.T) {
+	for _, tt := range []struct{ cmdline, want string }{
+		{"", ""},
+		{"console=ttyS0 quiet root=/dev/vda", ""},
+		{"console=ttyS0 cpuidle_haltpoll.force=1 haltpoll.guest_halt_poll_ns=0 sched_vcpu_pack=15 rdinit=/init -- --sched=x",
+			"cpuidle_haltpoll.force=1 haltpoll.guest_halt_poll_ns=0 sched_vcpu_pack=15"},
+		{"isolcpus=2-3 nohz_full=2-3 rcu_nocbs=2-3 irqaffinity=0 idle=poll processor.max_cstate=1 intel_pstate=disable mitigations=off",
+			"isolcpus=2-3 nohz_full=2-3 rcu_nocbs=2-3 irqaffinity=0 idle=poll processor.max_cstate=1 intel_pstate=disable"},
+		{"Intel_Idle.max_cstate=0\n", "Intel_Idle.max_cstate=0"},
+	} {
+		if got := strings.Join(schedParams(tt.cmdline), " "); got != tt.want {
+			t.Errorf("schedParams(%q) = %q, want %q", tt.cmdline, got, tt.want)
+		}
+	}
+}
+
+func TestEnvNotesNameTheKernel(t *testing.T) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Skip(err)
+	}
+	release := unix.ByteSliceToString(u.Release[:])
+	for _, n := range CheckEnv().Notes {
+		if n.Key == resultfile.NoteKernel {
+			if !strings.HasPrefix(n.Value, release) {
+				t.Errorf("kernel note %q, want it to start with the release %q", n.Value, release)
+			}
+			return
+		}
+	}
+	t.Errorf("no %q note", resultfile.NoteKernel)
+}
