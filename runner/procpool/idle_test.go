@@ -182,16 +182,7 @@ func TestAColdJobIsNotBesetByTheRuntimeMonitor(t *testing.T) {
 // parent's threads switched out 32-38 times a job of 60 ms napping, 5-10
 // parked; beside two busy loops, 49-51 and 8-24.
 func TestAParentSleepsThroughLongJobs(t *testing.T) {
-	region, err := NewRegion(8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer region.Close()
-	p, err := New(region, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Terminate()
+	p, _ := newPool(t, 1, 1)
 	defer testHookNapOnly.Store(false)
 	const blocks, jobs = 3, 5
 	var switches [2]int // napping, parked
