@@ -171,6 +171,90 @@ func TestAColdJobIsNotBesetByTheRuntimeMonitor(t *testing.T) {
 	}
 }
 
+// A worker computes a job without giving up its thread. The runtime asks
+// a goroutine that has run for 10 ms to yield, and one that wakes from a
+// deep sleep at once; locked to its thread, as a worker's goroutine once
+// was, it handed its P to another thread and slept until it got it back,
+// about once a 50 ms job on a 2-vCPU KVM guest, and twice or more where
+// the runtime's monitor is not slowed by the workers' timer slack.
+// Unlocked, it goes on on the same thread.
+func TestAWorkerKeepsItsThreadThroughAJob(t *testing.T) {
+	region, err := NewRegion(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer region.Close()
+	p, err := New(region, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Terminate()
+	pid := p.Workers()[0].Pid
+	const jobs = 5
+	sleeps := 0
+	for range jobs {
+		time.Sleep(holdFor + 30*time.Millisecond) // a deep sleep first
+		before := threadStats(t, pid)
+		if _, err := p.Run(t.Context(), Job{Task: []byte("spin:50000"), Chunks: 1}); err != nil {
+			t.Fatal(err)
+		}
+		after := threadStats(t, pid)
+		// The thread that ran the job is the one that used the most CPU.
+		ran, most := 0, int64(-1)
+		for tid, a := range after {
+			if d := a.cpuNs - before[tid].cpuNs; d > most {
+				ran, most = tid, d
+			}
+		}
+		// Its sleep after the job may be counted already: one a job.
+		sleeps += max(0, after[ran].sleeps-before[ran].sleeps-1)
+	}
+	// Locked, it slept 9-11 times in 5 jobs; unlocked, none.
+	if sleeps > 2 {
+		t.Errorf("the thread that ran %d jobs of 50 ms slept %d times during them, want at most 2", jobs, sleeps)
+	}
+}
+
+// threadStat is what a thread's proc files say of it: time on a CPU and
+// voluntary context switches (sleeps).
+type threadStat struct {
+	cpuNs  int64
+	sleeps int
+}
+
+// threadStats reads every thread of process pid.
+func threadStats(t *testing.T, pid int) map[int]threadStat {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := map[int]threadStat{}
+	for _, task := range tasks {
+		tid, err := strconv.Atoi(task.Name())
+		if err != nil {
+			continue
+		}
+		sched, err1 := os.ReadFile(dir + task.Name() + "/schedstat")
+		status, err2 := os.ReadFile(dir + task.Name() + "/status")
+		if err1 != nil || err2 != nil {
+			continue // a thread that ended, or no schedstat
+		}
+		var st threadStat
+		if f := strings.Fields(string(sched)); len(f) > 0 {
+			st.cpuNs, _ = strconv.ParseInt(f[0], 10, 64)
+		}
+		for line := range strings.Lines(string(status)) {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				st.sleeps, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		stats[tid] = st
+	}
+	return stats
+}
+
 // A parent awaiting long jobs sleeps through them: no nap ends, and the
 // runtime's monitor is not restarted, on the CPUs the workers are using.
 // Between jobs it works for a while, as a sweep does (poisoning, flushing,

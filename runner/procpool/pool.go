@@ -602,8 +602,9 @@ func (p *Pool) allAwake(workers []*worker) bool {
 	return true
 }
 
-// spread moves every worker that shares a CPU with another one to a CPU
-// that no worker is on, within its own mask, and gives it its mask back.
+// spread moves every worker that shares a CPU with another one, or with
+// the parent, to a CPU that no worker is on, within its own mask, and
+// gives it its mask back.
 //
 // Woken all at once by a parent that holds a CPU itself, the workers are
 // placed by the kernel one after another, and one that finds no idle CPU
@@ -612,8 +613,12 @@ func (p *Pool) allAwake(workers []*worker) bool {
 // of their worker time for it (the median), the other 134 waited 1.3%. A
 // worker spinning beside another stays cache-hot to the kernel, which
 // leaves it there for milliseconds. Moved before the job, it runs the job
-// where it would have run in a stream of jobs. Where workers outnumber
-// the CPUs, or a worker's mask has no free CPU, it stays.
+// where it would have run in a stream of jobs. So does a worker that
+// shares the parent's CPU while another CPU is free: the parent publishes
+// the job, spins and parks before the worker gets the CPU, 100-150 us
+// (one worker on 2 CPUs, where the kernel woke it on the parent's CPU for
+// nearly every job). Where workers outnumber the CPUs, or a worker's mask
+// has no free CPU, it stays.
 func (p *Pool) spread(workers []*worker) {
 	cpus := make([]int, len(workers))
 	for i := range workers {
@@ -628,7 +633,8 @@ func (p *Pool) spread(workers []*worker) {
 		masks[i] = mask
 		return func(cpu int) bool { return cpu < len(mask)*64 && mask.IsSet(cpu) }
 	}
-	// The parent's CPU is a last resort: it sleeps through jobs.
+	// The parent's CPU is a last resort: it sleeps through jobs, but
+	// not at once.
 	for i, to := range spreadMoves(cpus, allowed, currentCPU()) {
 		var one unix.CPUSet
 		one.Set(to)
@@ -640,31 +646,44 @@ func (p *Pool) spread(workers []*worker) {
 }
 
 // spreadMoves returns the moves, worker index to CPU, that leave no two
-// workers on one CPU: workers[i] is on cpus[i], and allowed(i) says which
-// CPUs it may run on (asked only of workers that share a CPU). The first
-// worker on a CPU stays; the others go to CPUs no worker is on, other than
-// last where they can; one with nowhere to go stays.
-func spreadMoves(cpus []int, allowed func(i int) func(cpu int) bool, last int) map[int]int {
+// workers on one CPU and, where a CPU is free, none on the parent's:
+// workers[i] is on cpus[i], allowed(i) says which CPUs it may run on
+// (asked only of workers that may move), and parent is the parent's CPU.
+// The first worker on a CPU stays, but for one on the parent's CPU; the
+// others go to CPUs no worker is on, other than the parent's where they
+// can; the one on the parent's CPU moves only to a CPU that is neither.
+// One with nowhere to go stays.
+func spreadMoves(cpus []int, allowed func(i int) func(cpu int) bool, parent int) map[int]int {
 	taken := map[int]bool{}
 	var stacked []int
+	withParent := -1
 	for i, cpu := range cpus {
-		if taken[cpu] {
+		switch {
+		case taken[cpu]:
 			stacked = append(stacked, i)
+		case cpu == parent:
+			withParent = i
 		}
 		taken[cpu] = true
 	}
 	moves := map[int]int{}
-	for _, i := range stacked {
+	move := func(i int, toParent bool) {
 		ok := allowed(i)
 		to := -1
 		for cpu := range maxCPUs {
-			if ok(cpu) && !taken[cpu] && (to < 0 || to == last) {
+			if ok(cpu) && !taken[cpu] && (to < 0 || to == parent) {
 				to = cpu
 			}
 		}
-		if to >= 0 {
+		if to >= 0 && (toParent || to != parent) {
 			moves[i], taken[to] = to, true
 		}
+	}
+	for _, i := range stacked {
+		move(i, true)
+	}
+	if withParent >= 0 {
+		move(withParent, false)
 	}
 	return moves
 }
@@ -760,11 +779,13 @@ func (p *Pool) runTurn(ctx context.Context, job Job) (Result, error) {
 	c.abort.Store(0)
 	c.remaining.Store(int64(len(workers)))
 	c.parent.Store(awake)
-	c.awakeUntil.Store(0) // once this job is done, idle workers sleep again
 
 	start := time.Now()
 	c.jobSeq.Store(seq) // publish
 	c.ringWorkers()
+	// Once this job is done, idle workers sleep again. Not before it is
+	// published: a worker woken for it (WakeFor) would go back to sleep.
+	c.awakeUntil.Store(0)
 	failures, err := p.await(ctx, seq, workers, start)
 	wall := time.Since(start)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -59,7 +58,8 @@ type workerProc struct {
 	task           []byte // the task the chunk function was resolved for
 	chunk          func(int)
 	frame          []byte
-	sched          *cputime.Thread // this thread's schedstat, or nil
+	sched          *cputime.Thread // schedstat of thread tid, or nil
+	tid            int
 }
 
 // jobStats is a worker's share of a job, as its slot reports it.
@@ -73,12 +73,19 @@ func serve(marker string, resolve Resolver) int {
 		fmt.Fprintf(os.Stderr, "procpool worker: "+format+"\n", args...)
 		return exitBadStart
 	}
-	// The worker's one goroutine keeps its thread, so that the thread's
-	// CPU clock and scheduler statistics are the worker's (see
-	// runChunks). This is not the thread trap of Pdeathsig: that is about
-	// the thread of the parent that started a process, and a worker
-	// starts none; its goroutine never ends, so the thread never exits.
-	runtime.LockOSThread()
+	// The worker's one goroutine is not locked to its thread. The runtime
+	// preempts a goroutine that has run for 10 ms (its monitor, sysmon,
+	// asks it to yield at its next function call), and a worker's
+	// goroutine never blocks in the runtime's sight, so it is asked every
+	// 10 ms of a job, and at once when it wakes from a deep sleep, since
+	// the monitor last saw it scheduled before that sleep. Locked to its
+	// thread, it then hands its P to another thread, which hands it back:
+	// two wake-ups, often across CPUs. On a 2-vCPU KVM guest that took the
+	// worker off its CPU for 30-85 us about once a 50 ms job, and held a
+	// job published just after a wake-up for 100-150 us. Unlocked, with
+	// GOMAXPROCS=1 and nothing else to run, it resumes on the same thread
+	// at once. runChunks reads the thread's CPU clock and scheduler
+	// statistics only where the chunks ran on one thread.
 	var index, ppid, size int
 	parts := strings.Split(marker, ":")
 	if len(parts) != 3 {
@@ -137,9 +144,7 @@ func serve(marker string, resolve Resolver) int {
 		out:     os.NewFile(uintptr(outFd), "to parent"),
 		resolve: resolve,
 	}
-	// Without schedstat (a kernel without CONFIG_SCHED_INFO) run delays
-	// are reported as zero; the CPU clock needs no file.
-	w.sched, _ = cputime.OpenThread()
+	w.openThread()
 
 	if err := w.send(message{kind: kindReady, pid: int64(os.Getpid())}); err != nil {
 		return 0 // the parent is gone
@@ -300,7 +305,9 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 	var cpu0 time.Duration
 	var sched0 cputime.Schedstat
 	defer func() {
-		if current >= 0 {
+		// Readings from two threads mean nothing: the job reports no
+		// CPU time then (see serve on why the goroutine is not locked).
+		if current >= 0 && unix.Gettid() == w.tid {
 			cpu1, sched1 := w.readThread()
 			st.cpu, st.run = max(cpu1-cpu0, 0), max(sched1.RunDelay-sched0.RunDelay, 0)
 		}
@@ -313,6 +320,9 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 			break
 		}
 		if current < 0 {
+			if unix.Gettid() != w.tid {
+				w.openThread() // the goroutine moved between jobs
+			}
 			cpu0, sched0 = w.readThread()
 		}
 		current = int64(i)
@@ -326,6 +336,17 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 		st.chunks++
 	}
 	return st, -1, ""
+}
+
+// openThread opens the calling thread's schedstat and notes which thread
+// that is. Without schedstat (a kernel without CONFIG_SCHED_INFO) run
+// delays are reported as zero; the CPU clock needs no file.
+func (w *workerProc) openThread() {
+	if w.sched != nil {
+		_ = w.sched.Close()
+	}
+	w.sched, _ = cputime.OpenThread()
+	w.tid = unix.Gettid()
 }
 
 // readThread reads this thread's CPU clock and schedstat. A reading that
