@@ -285,9 +285,11 @@ func (p *Point) relate(base, baseCPU series, sc *Scaling) {
 	if p.Workers > 1 && p.Speedup.Valid() {
 		p.KarpFlatt = (1/p.Speedup.Center - 1/n) / (1 - 1/n)
 	}
-	if p.Efficiency.Valid() && p.Efficiency.Lo > 1 {
-		p.Flags = append(p.Flags, fmt.Sprintf("efficiency %.1f%% [%.1f%%, %.1f%%] is above 100%% beyond its interval: the baseline ran slow, or the work is not the same",
-			100*p.Efficiency.Center, 100*p.Efficiency.Lo, 100*p.Efficiency.Hi))
+	// Judged like every other ratio: identical cells of this sweep differ
+	// by up to the noise floor, so an efficiency inside it is no anomaly.
+	if floor := sc.Floor(); p.Efficiency.Valid() && p.Efficiency.Lo > 1+floor {
+		p.Flags = append(p.Flags, fmt.Sprintf("efficiency %.1f%% [%.1f%%, %.1f%%] is above 100%% beyond its interval and the noise floor (+-%.1f%%): the baseline ran slow, or the work is not the same",
+			100*p.Efficiency.Center, 100*p.Efficiency.Lo, 100*p.Efficiency.Hi, 100*floor))
 	}
 	if len(baseCPU.values) == 0 {
 		baseCPU = base
