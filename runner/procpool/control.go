@@ -89,7 +89,11 @@ type slot struct {
 	// awakeOn is the CPU a worker kept awake (awakeUntil) last saw itself
 	// on, plus one; the parent clears it before it wakes the workers.
 	awakeOn atomic.Int64
-	_       [48]byte
+	// awakeTid is the thread it saw itself on, stored before awakeOn: the
+	// worker's goroutine is not locked to a thread (see serve), so the
+	// thread to move is not always the process's first.
+	awakeTid atomic.Int64
+	_        [40]byte
 }
 
 var controlSize = (int(unsafe.Sizeof(control{})) + os.Getpagesize() - 1) &^ (os.Getpagesize() - 1)

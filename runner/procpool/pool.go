@@ -621,13 +621,17 @@ func (p *Pool) allAwake(workers []*worker) bool {
 // has no free CPU, it stays.
 func (p *Pool) spread(workers []*worker) {
 	cpus := make([]int, len(workers))
+	tids := make([]int, len(workers)) // the threads the workers spin on
 	for i := range workers {
 		cpus[i] = int(p.cb.slots[i].awakeOn.Load()) - 1
+		if tids[i] = int(p.cb.slots[i].awakeTid.Load()); tids[i] == 0 {
+			tids[i] = workers[i].pid
+		}
 	}
 	masks := make(map[int]unix.CPUSet)
 	allowed := func(i int) func(cpu int) bool {
 		var mask unix.CPUSet
-		if err := unix.SchedGetaffinity(workers[i].pid, &mask); err != nil {
+		if err := unix.SchedGetaffinity(tids[i], &mask); err != nil {
 			return func(int) bool { return false } // it died: the job reports it
 		}
 		masks[i] = mask
@@ -639,8 +643,8 @@ func (p *Pool) spread(workers []*worker) {
 		var one unix.CPUSet
 		one.Set(to)
 		mask := masks[i]
-		if unix.SchedSetaffinity(workers[i].pid, &one) == nil {
-			_ = unix.SchedSetaffinity(workers[i].pid, &mask)
+		if unix.SchedSetaffinity(tids[i], &one) == nil {
+			_ = unix.SchedSetaffinity(tids[i], &mask)
 		}
 	}
 }

@@ -84,8 +84,11 @@ func serve(marker string, resolve Resolver) int {
 	// worker off its CPU for 30-85 us about once a 50 ms job, and held a
 	// job published just after a wake-up for 100-150 us. Unlocked, with
 	// GOMAXPROCS=1 and nothing else to run, it resumes on the same thread
-	// at once. runChunks reads the thread's CPU clock and scheduler
-	// statistics only where the chunks ran on one thread.
+	// at once. It can still change threads where a blocking system call
+	// returns to find its P taken (after a deep sleep, say), so the worker
+	// says which thread it is on (slot.awakeTid, for spread), and
+	// runChunks reads the thread's CPU clock and scheduler statistics only
+	// where the chunks ran on one thread.
 	var index, ppid, size int
 	parts := strings.Split(marker, ":")
 	if len(parts) != 3 {
@@ -219,7 +222,8 @@ func (w *workerProc) await(last int64) (int64, bool) {
 				now := time.Now()
 				awake := c.keepAwake(now)
 				if awake {
-					w.slot.awakeOn.Store(int64(currentCPU()) + 1) // see Pool.spread
+					w.slot.awakeTid.Store(int64(unix.Gettid())) // see Pool.spread
+					w.slot.awakeOn.Store(int64(currentCPU()) + 1)
 				} else if now.After(spinUntil) {
 					break
 				}
