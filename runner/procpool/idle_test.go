@@ -179,16 +179,7 @@ func TestAColdJobIsNotBesetByTheRuntimeMonitor(t *testing.T) {
 // the runtime's monitor is not slowed by the workers' timer slack.
 // Unlocked, it goes on on the same thread.
 func TestAWorkerKeepsItsThreadThroughAJob(t *testing.T) {
-	region, err := NewRegion(8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer region.Close()
-	p, err := New(region, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Terminate()
+	p, _ := newPool(t, 1, 1)
 	pid := p.Workers()[0].Pid
 	const jobs = 5
 	sleeps := 0
