@@ -602,9 +602,8 @@ func (p *Pool) allAwake(workers []*worker) bool {
 	return true
 }
 
-// spread moves every worker that shares a CPU with another one, or with
-// the parent, to a CPU that no worker is on, within its own mask, and
-// gives it its mask back.
+// spread moves every worker that shares a CPU with another one to a CPU
+// that no worker is on, within its own mask, and gives it its mask back.
 //
 // Woken all at once by a parent that holds a CPU itself, the workers are
 // placed by the kernel one after another, and one that finds no idle CPU
@@ -613,12 +612,12 @@ func (p *Pool) allAwake(workers []*worker) bool {
 // of their worker time for it (the median), the other 134 waited 1.3%. A
 // worker spinning beside another stays cache-hot to the kernel, which
 // leaves it there for milliseconds. Moved before the job, it runs the job
-// where it would have run in a stream of jobs. So does a worker that
-// shares the parent's CPU while another CPU is free: the parent publishes
-// the job, spins and parks before the worker gets the CPU, 100-150 us
-// (one worker on 2 CPUs, where the kernel woke it on the parent's CPU for
-// nearly every job). Where workers outnumber the CPUs, or a worker's mask
-// has no free CPU, it stays.
+// where it would have run in a stream of jobs. Where workers outnumber
+// the CPUs, or a worker's mask has no free CPU, it stays. A worker alone
+// on the parent's CPU stays too: there it waits for the parent to publish,
+// spin and park (100-150 us on a 2-vCPU KVM guest), but moved, matmul 512
+// at one worker ran about 2% slower (5 alternated pairs of sweeps; its
+// packing workspace cold in the other core's L2, we suspect).
 func (p *Pool) spread(workers []*worker) {
 	cpus := make([]int, len(workers))
 	tids := make([]int, len(workers)) // the threads the workers spin on
@@ -637,8 +636,7 @@ func (p *Pool) spread(workers []*worker) {
 		masks[i] = mask
 		return func(cpu int) bool { return cpu < len(mask)*64 && mask.IsSet(cpu) }
 	}
-	// The parent's CPU is a last resort: it sleeps through jobs, but
-	// not at once.
+	// The parent's CPU is a last resort: it sleeps through jobs.
 	for i, to := range spreadMoves(cpus, allowed, currentCPU()) {
 		var one unix.CPUSet
 		one.Set(to)
@@ -650,44 +648,31 @@ func (p *Pool) spread(workers []*worker) {
 }
 
 // spreadMoves returns the moves, worker index to CPU, that leave no two
-// workers on one CPU and, where a CPU is free, none on the parent's:
-// workers[i] is on cpus[i], allowed(i) says which CPUs it may run on
-// (asked only of workers that may move), and parent is the parent's CPU.
-// The first worker on a CPU stays, but for one on the parent's CPU; the
-// others go to CPUs no worker is on, other than the parent's where they
-// can; the one on the parent's CPU moves only to a CPU that is neither.
-// One with nowhere to go stays.
-func spreadMoves(cpus []int, allowed func(i int) func(cpu int) bool, parent int) map[int]int {
+// workers on one CPU: workers[i] is on cpus[i], and allowed(i) says which
+// CPUs it may run on (asked only of workers that share a CPU). The first
+// worker on a CPU stays; the others go to CPUs no worker is on, other than
+// last where they can; one with nowhere to go stays.
+func spreadMoves(cpus []int, allowed func(i int) func(cpu int) bool, last int) map[int]int {
 	taken := map[int]bool{}
 	var stacked []int
-	withParent := -1
 	for i, cpu := range cpus {
-		switch {
-		case taken[cpu]:
+		if taken[cpu] {
 			stacked = append(stacked, i)
-		case cpu == parent:
-			withParent = i
 		}
 		taken[cpu] = true
 	}
 	moves := map[int]int{}
-	move := func(i int, toParent bool) {
+	for _, i := range stacked {
 		ok := allowed(i)
 		to := -1
 		for cpu := range maxCPUs {
-			if ok(cpu) && !taken[cpu] && (to < 0 || to == parent) {
+			if ok(cpu) && !taken[cpu] && (to < 0 || to == last) {
 				to = cpu
 			}
 		}
-		if to >= 0 && (toParent || to != parent) {
+		if to >= 0 {
 			moves[i], taken[to] = to, true
 		}
-	}
-	for _, i := range stacked {
-		move(i, true)
-	}
-	if withParent >= 0 {
-		move(withParent, false)
 	}
 	return moves
 }
