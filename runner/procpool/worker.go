@@ -81,14 +81,14 @@ func serve(marker string, resolve Resolver) int {
 	// the monitor last saw it scheduled before that sleep. Locked to its
 	// thread, it then hands its P to another thread, which hands it back:
 	// two wake-ups, often across CPUs. On a 2-vCPU KVM guest that took the
-	// worker off its CPU for 30-85 us about once a 50 ms job, and held a
-	// job published just after a wake-up for 100-150 us. Unlocked, with
+	// worker off its CPU for 30-85 us about once a 50 ms job, and delayed
+	// a job published just after a wake-up by as much again. Unlocked, with
 	// GOMAXPROCS=1 and nothing else to run, it resumes on the same thread
 	// at once. It can still change threads where a blocking system call
 	// returns to find its P taken (after a deep sleep, say), so the worker
 	// says which thread it is on (slot.awakeTid, for spread), and
-	// runChunks reads the thread's CPU clock and scheduler statistics only
-	// where the chunks ran on one thread.
+	// runChunks falls back on the process's CPU clock where the chunks
+	// did not run on one thread.
 	var index, ppid, size int
 	parts := strings.Split(marker, ":")
 	if len(parts) != 3 {
@@ -306,14 +306,20 @@ func (w *workerProc) run(seq int64) {
 // more.
 func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk int64, failText string) {
 	current := int64(-1)
-	var cpu0 time.Duration
+	var cpu0, proc0 time.Duration
 	var sched0 cputime.Schedstat
 	defer func() {
-		// Readings from two threads mean nothing: the job reports no
-		// CPU time then (see serve on why the goroutine is not locked).
-		if current >= 0 && unix.Gettid() == w.tid {
+		switch {
+		case current < 0:
+		case unix.Gettid() == w.tid:
 			cpu1, sched1 := w.readThread()
 			st.cpu, st.run = max(cpu1-cpu0, 0), max(sched1.RunDelay-sched0.RunDelay, 0)
+		default:
+			// Readings of two threads mean nothing (see serve on why
+			// the goroutine is not locked): the process's CPU clock
+			// stands in, its other threads' few microseconds included,
+			// and the run delay is not known.
+			st.cpu = max(ownCPU()-proc0, 0)
 		}
 		if r := recover(); r != nil {
 			failChunk, failText = current, fmt.Sprintf("panic: %v\n\n%s", r, debug.Stack())
@@ -328,6 +334,7 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 				w.openThread() // the goroutine moved between jobs
 			}
 			cpu0, sched0 = w.readThread()
+			proc0 = ownCPU()
 		}
 		current = int64(i)
 		start := time.Now()
@@ -340,6 +347,16 @@ func (w *workerProc) runChunks(sched Sched, chunks int) (st jobStats, failChunk 
 		st.chunks++
 	}
 	return st, -1, ""
+}
+
+// ownCPU returns the CPU time of the whole worker process (zero if the
+// clock cannot be read).
+func ownCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }
 
 // openThread opens the calling thread's schedstat and notes which thread
