@@ -269,8 +269,13 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 	}
 	if c := sc.Calibration(); c != nil {
-		t.Notes = append(t.Notes, fmt.Sprintf("Identical work: %d one-worker cells, medians at most %.1f%% apart; %d of %d pairs differ at the 95%% level (chance alone: about %.1f).",
-			len(c.Cells), 100*c.Gap, c.Differ, len(c.Pairs), 0.05*float64(len(c.Pairs))))
+		within := len(c.Pairs) - c.Across
+		note := fmt.Sprintf("Identical work: %d one-worker cells, medians at most %.1f%% apart; %d of %d pairs on one side of a process boundary differ at the 95%% level (chance alone: about %.1f)",
+			len(c.Cells), 100*c.Gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
+		if c.Across > 0 {
+			note += fmt.Sprintf(", and %d of %d between the measuring process and a worker process, which also differ by what reaching that process costs a run", c.DifferAcross, c.Across)
+		}
+		t.Notes = append(t.Notes, note+".")
 	}
 	for _, u := range r.Set.Unconverged {
 		if u.File == sc.Config.File && u.Config == sc.Config.String() {
@@ -470,9 +475,9 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 // pair.
 func (r *Report) calibrationTable(group []*Scaling) *Table {
 	t := &Table{
-		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "); they should differ only by chance",
-		Header: []string{"cell", "vs", "time ratio", "verdict"},
-		Right:  []bool{false, false, true, false},
+		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "); on one side of a process boundary they should differ only by chance",
+		Header: []string{"cell", "vs", "time ratio", "verdict", "process boundary"},
+		Right:  []bool{false, false, true, false, false},
 	}
 	multi := len(r.Set.Files) > 1
 	if multi {
@@ -486,7 +491,11 @@ func (r *Report) calibrationTable(group []*Scaling) *Table {
 			continue
 		}
 		for _, pair := range c.Pairs {
-			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor())}
+			where := "same side"
+			if pair.Across {
+				where = "crossed"
+			}
+			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor()), where}
 			if multi {
 				row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 			}

@@ -580,9 +580,14 @@ func (f File) UsableCPUs() int {
 }
 
 // A Calibration compares every pair of cells that do identical work: the
-// baseline, its A/A twin and each strategy at one worker. They should
-// differ only by chance, and by no more than the noise floor; if they do,
-// the intervals are not honest about the method's error.
+// baseline, its A/A twin and each strategy at one worker. Pairs on one side
+// of a process boundary (two cells run by goroutines of the measuring
+// process, or two by worker processes) should differ only by chance, and
+// by no more than the noise floor; if they do, the intervals are not
+// honest about the method's error. A pair across it (a goroutine against a
+// worker process) also carries what reaching another process costs each
+// run: its dispatch and join, tens of microseconds, which the paired
+// rounds resolve on runs of a few milliseconds.
 type Calibration struct {
 	Cells []*Point
 	Pairs []CalibrationPair
@@ -590,14 +595,18 @@ type Calibration struct {
 	// medians.
 	Gap float64
 	// Differ counts the pairs whose paired interval excludes 1: at the 95%
-	// level, about one in twenty by chance alone.
-	Differ int
+	// level, about one in twenty by chance alone. DifferAcross counts
+	// those of them that cross a process boundary, Across all such pairs.
+	Differ, DifferAcross, Across int
 }
 
 // A CalibrationPair is the time of B over the time of A, paired by round.
+// Across is set when one of the two runs in worker processes and the other
+// does not.
 type CalibrationPair struct {
-	A, B  *Point
-	Ratio Ratio
+	A, B   *Point
+	Ratio  Ratio
+	Across bool
 }
 
 // Calibration returns the comparison of the configuration's identical-work
@@ -623,9 +632,16 @@ func (sc *Scaling) Calibration() *Calibration {
 		lo, hi = min(lo, a.Time.Center), max(hi, a.Time.Center)
 		for _, b := range cells[i+1:] {
 			r := ratioOf(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
-			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r})
+			across := resultfile.InWorkerProcesses(a.Cell.Strategy) != resultfile.InWorkerProcesses(b.Cell.Strategy)
+			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r, Across: across})
+			if across {
+				c.Across++
+			}
 			if r.Valid() && (r.Lo > 1 || r.Hi < 1) {
 				c.Differ++
+				if across {
+					c.DifferAcross++
+				}
 			}
 		}
 	}

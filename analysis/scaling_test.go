@@ -358,8 +358,16 @@ func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
 	}
 	c := Analyze(s)[0].Calibration()
 	// serial, serial-aa, goroutines/1 and procpool/1: six pairs, and the
-	// three with procpool (10% slower) differ.
+	// three with procpool (10% slower), across the process boundary, differ.
 	if c == nil || len(c.Cells) != 4 || len(c.Pairs) != 6 || c.Differ < 3 || !within(c.Gap, 0.1, 0.3) {
 		t.Fatalf("calibration %+v", c)
+	}
+	if c.Across != 3 || c.DifferAcross != 3 {
+		t.Errorf("%d pairs across processes, %d of them differing: want 3 and 3", c.Across, c.DifferAcross)
+	}
+	for _, p := range c.Pairs {
+		if want := p.A.Cell.Strategy == "procpool" || p.B.Cell.Strategy == "procpool"; p.Across != want {
+			t.Errorf("%s vs %s: across = %v, want %v", p.B.Cell.Strategy, p.A.Cell.Strategy, p.Across, want)
+		}
 	}
 }

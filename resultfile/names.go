@@ -35,6 +35,11 @@ func IsBaseline(strategy string) bool { return strategy == Serial || strategy ==
 // IsReference reports whether a strategy measures another tool (Python's).
 func IsReference(strategy string) bool { return strings.HasPrefix(strategy, referencePrefix) }
 
+// InWorkerProcesses reports whether a strategy's workers are processes of
+// their own (procpool's, Python's), not goroutines of the process that
+// measures: reaching them costs a wake-up of another process each run.
+func InWorkerProcesses(strategy string) bool { return strategy == Procpool || IsReference(strategy) }
+
 // Scheduling policies, as runner/procpool's Sched writes them (a test keeps
 // the two in step: procpool imports nothing of ours).
 const (

@@ -310,3 +310,17 @@ func TestAnOldResultFileStillReports(t *testing.T) {
 		}
 	}
 }
+
+func TestWhichStrategiesRunInWorkerProcesses(t *testing.T) {
+	for _, tt := range []struct {
+		strategy string
+		want     bool
+	}{
+		{resultfile.Serial, false}, {resultfile.SerialAA, false}, {resultfile.Goroutines, false},
+		{resultfile.Procpool, true}, {resultfile.PySerial, true}, {resultfile.PyThreads, true}, {resultfile.PyPool, true}, {resultfile.PyPoolShm, true},
+	} {
+		if got := resultfile.InWorkerProcesses(tt.strategy); got != tt.want {
+			t.Errorf("InWorkerProcesses(%q) = %v, want %v", tt.strategy, got, tt.want)
+		}
+	}
+}
