@@ -98,7 +98,8 @@ type Ceiling struct {
 	Value  float64
 	Unit   string
 	// How says how the figure was obtained, or why it is missing when
-	// Skipped is set (then Value means nothing).
+	// Skipped is set (then Value and Unit mean nothing, and a file keeps
+	// neither).
 	How     string
 	Skipped bool
 }
@@ -483,6 +484,7 @@ func ceilingOf(n parsedName) Ceiling {
 }
 
 func (f *File) placeCeilingNotes() {
+	at := 0 // where a skipped ceiling goes: after the last one its notes followed
 	for _, note := range f.ceilingNotes {
 		// Names are compared as the writer writes them, so that a name
 		// with keys missing or in another order matches the same ceiling
@@ -492,7 +494,7 @@ func (f *File) placeCeilingNotes() {
 		found := false
 		for i := range f.Ceilings {
 			if f.Ceilings[i].Name() == c.Name() {
-				f.Ceilings[i].How, found = how, true
+				f.Ceilings[i].How, found, at = how, true, i+1
 			}
 		}
 		reason, skipped := strings.CutPrefix(how, "skipped: ")
@@ -500,7 +502,8 @@ func (f *File) placeCeilingNotes() {
 			continue
 		}
 		c.How, c.Skipped = reason, true
-		f.Ceilings = append(f.Ceilings, c)
+		f.Ceilings = slices.Insert(f.Ceilings, at, c)
+		at++
 	}
 	f.ceilingNotes = nil
 }

@@ -61,6 +61,9 @@ type Ceiling struct {
 func (c Ceiling) Record() resultfile.Ceiling {
 	r := resultfile.Ceiling{Kernel: c.Kernel, Source: c.Source, Lanes: c.Lanes, Cores: c.Cores,
 		Value: c.Value, Unit: c.Unit, Skipped: c.Skipped != ""}
+	if r.Skipped {
+		r.Value, r.Unit = 0, "" // a skipped figure has neither (resultfile.Ceiling)
+	}
 	if c.Size > 0 {
 		r.Size = resultfile.FormatSize(c.Size)
 	}
