@@ -351,6 +351,48 @@ func TestReportWritesMarkdownAndCharts(t *testing.T) {
 	}
 }
 
+// A reference faster than serial at one worker runs faster code, not on
+// a slow baseline: only corescale's own strategies are flagged for it.
+func TestOnlyOurOwnStrategiesAreFlaggedAboveOneHundredPercent(t *testing.T) {
+	for _, tt := range []struct {
+		strategy string
+		flag     bool
+	}{{"procpool", true}, {"py-threads", false}} {
+		t.Run(tt.strategy, func(t *testing.T) {
+			content, _ := os.ReadFile(synthetic(t, 0.1, []int{1, 2}, ""))
+			var extra strings.Builder
+			for _, line := range strings.Split(string(content), "\n") {
+				if strings.Contains(line, "strategy=goroutines") {
+					f := strings.Fields(line)
+					var ns, bps float64
+					fmt.Sscan(f[2], &ns)
+					fmt.Sscan(f[4], &bps)
+					f[0] = strings.Replace(f[0], "goroutines", tt.strategy, 1)
+					f[2], f[4] = fmt.Sprint(ns/1.2), fmt.Sprint(bps*1.2)
+					extra.WriteString(strings.Join(f, " ") + "\n")
+				}
+			}
+			s, err := Read(writeFile(t, "faster.txt", string(content)+extra.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := Analyze(s)[0]
+			var p *Point
+			for _, cv := range sc.Curves {
+				if cv.Strategy == tt.strategy {
+					p = cv.Point(1)
+				}
+			}
+			if p == nil || p.Efficiency.Lo <= 1+sc.Floor() {
+				t.Fatalf("%s at 1 worker: %+v: the case needs an efficiency above 100%% beyond its interval and the floor", tt.strategy, p)
+			}
+			if flagged := slices.ContainsFunc(p.Flags, func(f string) bool { return strings.Contains(f, "above 100%") }); flagged != tt.flag {
+				t.Errorf("%s: efficiency %v, flags %q: want flagged %v", tt.strategy, p.Efficiency, p.Flags, tt.flag)
+			}
+		})
+	}
+}
+
 func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
 	s, err := Read(withStrategy(t, synthetic(t, 0.1, []int{1, 2}, ""), "procpool", 1.1))
 	if err != nil {
