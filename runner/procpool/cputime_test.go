@@ -69,3 +69,51 @@ func TestOversubscribedWorkersWaitForACPU(t *testing.T) {
 		t.Errorf("run delay %v of busy %v: want at least a fifth", delay, busy)
 	}
 }
+
+// A worker's goroutine is not locked to its thread, so a job's chunks may
+// end on another thread than they began on, whose CPU clock and schedstat
+// say nothing of the job. runChunks then reports the process's CPU time
+// and no run delay. The test moves the job by making the thread its
+// readings began on another one (the chunk rewrites w.tid, as a move would
+// leave it).
+func TestAJobThatChangedThreadsReportsTheProcesssCPUTime(t *testing.T) {
+	spin := func(d time.Duration) {
+		for start := time.Now(); time.Since(start) < d; {
+		}
+	}
+	for _, tt := range []struct {
+		name  string
+		moved bool
+	}{{"same thread", false}, {"changed threads", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			runtime.LockOSThread() // so that only the test moves it
+			defer runtime.UnlockOSThread()
+			w := &workerProc{workers: 1, c: new(control), slot: new(slot)}
+			defer func() {
+				if w.sched != nil {
+					w.sched.Close()
+				}
+			}()
+			const chunks = 4
+			w.chunk = func(i int) {
+				spin(10 * time.Millisecond)
+				if tt.moved && i == chunks/2 {
+					w.tid = -1
+				}
+			}
+			st, failChunk, failText := w.runChunks(Dynamic, chunks)
+			if failChunk >= 0 || failText != "" {
+				t.Fatalf("chunk %d failed: %s", failChunk, failText)
+			}
+			t.Logf("chunks %d, busy %v, CPU %v, run delay %v", st.chunks, st.busy, st.cpu, st.run)
+			// Spinning, the goroutine is on a CPU for its busy time,
+			// less what the machine gave others.
+			if st.chunks != chunks || st.cpu < st.busy/4 || st.cpu > st.busy*3/2 {
+				t.Errorf("%d chunks, busy %v, CPU %v: want %d chunks and CPU near busy", st.chunks, st.busy, st.cpu, chunks)
+			}
+			if tt.moved && st.run != 0 {
+				t.Errorf("run delay %v from the readings of two threads: want 0 (not known)", st.run)
+			}
+		})
+	}
+}
