@@ -36,7 +36,9 @@ type Scaling struct {
 	// identical work, so the distance of its interval from 1 is the
 	// smallest difference the sweep can tell from none.
 	NoiseFloor Ratio
-	Curves     []*Curve
+	// Noise says where the noise floor comes from (valid with it).
+	Noise  NoiseSource
+	Curves []*Curve
 	// Paired reports whether every ratio is a same-round pair: the file
 	// was taken in rounds (go test output is not; see Ratio).
 	Paired bool
@@ -45,6 +47,57 @@ type Scaling struct {
 	// the work the losses are measured against, or empty where the
 	// baseline has no spans.
 	baseRates, baseCPURates series
+}
+
+// A NoiseSource says where a noise floor comes from, so that a reader can
+// tell a method's error from a host's: runs of identical work in one round
+// that spread while on a CPU the whole time mean the CPU itself ran at a
+// varying speed (another tenant on the host's core, its clock), which
+// nothing inside the guest sees or removes; only more rounds narrow it.
+type NoiseSource struct {
+	// Spread is half the interquartile range of the A/A pair's
+	// same-round ratios, relative to their median: how far apart two runs
+	// of identical work in one round typically are.
+	Spread float64
+	// OffCPU is the median share of the baseline's runs spent off a CPU
+	// (wait over span: the host's steal, another thread, a wake-up); NaN
+	// where the file has no waits.
+	OffCPU float64
+	// RoundsForOnePercent is about how many rounds the A/A interval would
+	// need to narrow to +-1%, its half-width shrinking as one over the
+	// square root of the rounds; 0 where it is already that narrow.
+	RoundsForOnePercent int
+}
+
+// noiseSource describes the A/A ratio twin/base.
+func noiseSource(twin, base *Cell, floor Ratio) NoiseSource {
+	ns := NoiseSource{OffCPU: math.NaN()}
+	var ratios []float64
+	for _, g := range pairs(twin.series(UnitTime), base.series(UnitTime)) {
+		ratios = append(ratios, g...)
+	}
+	if len(ratios) > 0 {
+		slices.Sort(ratios)
+		q := func(p float64) float64 { return ratios[int(math.Round(p*float64(len(ratios)-1)))] }
+		ns.Spread = (q(0.75) - q(0.25)) / 2 / q(0.5)
+	}
+	span, wait := base.Values[UnitSpanMean], base.Values[UnitWaitMean]
+	if len(wait) > 0 && len(wait) == len(span) {
+		shares := make([]float64, 0, len(span))
+		for i, s := range span {
+			if s > 0 {
+				shares = append(shares, wait[i]/s)
+			}
+		}
+		if len(shares) > 0 {
+			ns.OffCPU = median(shares)
+		}
+	}
+	const target = 0.01
+	if hw := floor.HalfWidth(); hw > target {
+		ns.RoundsForOnePercent = int(math.Ceil(float64(floor.Rounds) * (hw / target) * (hw / target)))
+	}
+	return ns
 }
 
 // Floor returns the noise floor as a fraction (0 if the file has no A/A
@@ -252,6 +305,9 @@ func (sc *Scaling) baseline(serial []*Cell) {
 	}
 	sc.Twin = sc.point(serial[1])
 	sc.NoiseFloor = ratioOf(serial[1].series(UnitTime), serial[0].series(UnitTime))
+	if sc.NoiseFloor.Valid() {
+		sc.Noise = noiseSource(serial[1], serial[0], sc.NoiseFloor)
+	}
 	pooled := geoMean(serial[0].rates(sc.Unit), serial[1].rates(sc.Unit))
 	if len(pooled.values) >= MinPairs {
 		sc.baseRates = pooled

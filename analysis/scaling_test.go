@@ -401,3 +401,62 @@ func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
 		}
 	}
 }
+
+// aaFile writes a result file of 30 rounds in which serial and its A/A twin
+// differ only by each run's own noise (relative standard deviation noise)
+// and spend offCPU of each run's span off a CPU; a goroutines curve makes
+// it a scaling.
+func aaFile(t *testing.T, noise, offCPU float64) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	b.WriteString("ncpu: 2\nusable-cpus: 2\nUnit B/s better=higher\n")
+	for round := range 30 {
+		drift := 1 + 0.01*float64(round%7)
+		for _, c := range []struct {
+			strategy string
+			n        int
+		}{{"serial", 1}, {"serial-aa", 1}, {"goroutines", 1}, {"goroutines", 2}} {
+			wall := drift * 0.1 / float64(c.n) * (1 + noise*rng.NormFloat64())
+			fmt.Fprintf(&b, "BenchmarkHash/shape=uniform/size=64Mi/strategy=%s/sched=dynamic/workers=%d 1 %g ns/op %g B/s %g span-max-ns/op %g span-mean-ns/op %g wait-mean-ns/op\n",
+				c.strategy, c.n, wall*1e9, 64e6/wall, wall*1e9, wall*1e9, offCPU*wall*1e9)
+		}
+	}
+	return writeFile(t, "aa.txt", b.String())
+}
+
+func TestTheNoiseFloorSaysWhereItComesFrom(t *testing.T) {
+	for _, tt := range []struct {
+		name                  string
+		noise, offCPU         float64
+		spreadLo, spreadHi    float64
+		moreRounds            bool
+		wantNote, notWantNote string
+	}{
+		// Two runs with 5% noise each: their ratio spreads 7%, half its
+		// interquartile range about 4.8%.
+		{"a CPU of varying speed", 0.05, 0.001, 0.03, 0.07, true, "varying speed", "host or another thread"},
+		{"time taken off the CPU", 0.05, 0.10, 0.03, 0.07, true, "host or another thread", "varying speed"},
+		{"runs that agree", 0.001, 0, 0, 0.01, false, "they agree", "rounds would"},
+	} {
+		s, err := Read(aaFile(t, tt.noise, tt.offCPU))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := Analyze(s)[0]
+		ns := sc.Noise
+		if !sc.NoiseFloor.Valid() || ns.Spread < tt.spreadLo || ns.Spread > tt.spreadHi {
+			t.Errorf("%s: spread %.4f, want within [%g, %g] (floor %v)", tt.name, ns.Spread, tt.spreadLo, tt.spreadHi, sc.NoiseFloor)
+		}
+		if math.Abs(ns.OffCPU-tt.offCPU) > 1e-9 {
+			t.Errorf("%s: off CPU %.4f, want %g", tt.name, ns.OffCPU, tt.offCPU)
+		}
+		if got := ns.RoundsForOnePercent > 30; got != tt.moreRounds {
+			t.Errorf("%s: %d rounds for +-1%% from 30 with a half-width of %.2f%%", tt.name, ns.RoundsForOnePercent, 100*sc.NoiseFloor.HalfWidth())
+		}
+		note := noiseNote(ns)
+		if !strings.Contains(note, tt.wantNote) || strings.Contains(note, tt.notWantNote) {
+			t.Errorf("%s: note %q, want %q and not %q", tt.name, note, tt.wantNote, tt.notWantNote)
+		}
+	}
+}
