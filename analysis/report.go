@@ -229,7 +229,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences are judged against it.",
 			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
-		t.Notes = append(t.Notes, noiseNote(sc.Noise))
+		t.Notes = append(t.Notes, noiseNote(sc.Noise, sc.Floor()))
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
 	}
@@ -287,16 +287,19 @@ func (r *Report) summary(sc *Scaling) *Table {
 }
 
 // noiseNote says where the noise floor comes from.
-func noiseNote(ns NoiseSource) string {
+func noiseNote(ns NoiseSource, floor float64) string {
 	note := fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios)", 100*ns.Spread)
 	switch {
 	case ns.Spread <= 0.01:
-		note += ": they agree, and the interval is wide for want of rounds, or from what differs between forks"
+		note += ": they agree"
 	case math.IsNaN(ns.OffCPU):
 	case ns.OffCPU >= ns.Spread/2:
 		note += fmt.Sprintf(", and serial spent %.1f%% of a run off its CPU (median): time taken by the host or another thread", 100*ns.OffCPU)
 	default:
 		note += fmt.Sprintf(" while serial spent only %.1f%% of a run off its CPU (median): the CPU itself ran at a varying speed (another tenant on the host's core, its clock), which nothing in this machine removes", 100*ns.OffCPU)
+	}
+	if floor > 2*ns.Expected {
+		note += fmt.Sprintf("; the floor is wider than the +-%.1f%% that spread gives over these rounds: the luck of few rounds, or forks that differ", 100*ns.Expected)
 	}
 	if ns.RoundsForOnePercent > 0 {
 		note += fmt.Sprintf("; about %d rounds would narrow the floor's interval to +-1%%", ns.RoundsForOnePercent)

@@ -56,8 +56,9 @@ type Scaling struct {
 // nothing inside the guest sees or removes; only more rounds narrow it.
 type NoiseSource struct {
 	// Spread is half the interquartile range of the A/A pair's
-	// same-round ratios, relative to their median: how far apart two runs
-	// of identical work in one round typically are.
+	// same-round ratios, relative to their median: how far apart two
+	// samples of identical work in one round typically are (forks
+	// pooled).
 	Spread float64
 	// OffCPU is the median share of the baseline's runs spent off a CPU
 	// (wait over span: the host's steal, another thread, a wake-up); NaN
@@ -67,6 +68,11 @@ type NoiseSource struct {
 	// need to narrow to +-1%, its half-width shrinking as one over the
 	// square root of the rounds; 0 where it is already that narrow.
 	RoundsForOnePercent int
+	// Expected is the half-width the spread alone would give the median's
+	// interval over the rounds measured, were the ratios normal
+	// (1.96 x 1.2533 x sigma / sqrt(rounds), sigma = spread / 0.6745): a
+	// floor far wider comes from forks that differ, or from luck.
+	Expected float64
 }
 
 // noiseSource describes the A/A ratio twin/base.
@@ -92,6 +98,9 @@ func noiseSource(twin, base *Cell, floor Ratio) NoiseSource {
 		if len(shares) > 0 {
 			ns.OffCPU = median(shares)
 		}
+	}
+	if floor.Rounds > 0 {
+		ns.Expected = 1.96 * 1.2533 * ns.Spread / 0.6745 / math.Sqrt(float64(floor.Rounds))
 	}
 	const target = 0.01
 	if hw := floor.HalfWidth(); hw > target {

@@ -402,16 +402,16 @@ func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
 	}
 }
 
-// aaFile writes a result file of 30 rounds in which serial and its A/A twin
-// differ only by each run's own noise (relative standard deviation noise)
-// and spend offCPU of each run's span off a CPU; a goroutines curve makes
-// it a scaling.
-func aaFile(t *testing.T, noise, offCPU float64) string {
+// aaFile writes a result file of the given rounds in which serial and its
+// A/A twin differ only by each run's own noise (relative standard deviation
+// noise) and spend offCPU of each run's span off a CPU; a goroutines curve
+// makes it a scaling.
+func aaFile(t *testing.T, rounds int, noise, offCPU float64) string {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var b strings.Builder
 	b.WriteString("ncpu: 2\nusable-cpus: 2\nUnit B/s better=higher\n")
-	for round := range 30 {
+	for round := range rounds {
 		drift := 1 + 0.01*float64(round%7)
 		for _, c := range []struct {
 			strategy string
@@ -428,6 +428,7 @@ func aaFile(t *testing.T, noise, offCPU float64) string {
 func TestTheNoiseFloorSaysWhereItComesFrom(t *testing.T) {
 	for _, tt := range []struct {
 		name                  string
+		rounds                int
 		noise, offCPU         float64
 		spreadLo, spreadHi    float64
 		moreRounds            bool
@@ -435,11 +436,11 @@ func TestTheNoiseFloorSaysWhereItComesFrom(t *testing.T) {
 	}{
 		// Two runs with 5% noise each: their ratio spreads 7%, half its
 		// interquartile range about 4.8%.
-		{"a CPU of varying speed", 0.05, 0.001, 0.03, 0.07, true, "varying speed", "host or another thread"},
-		{"time taken off the CPU", 0.05, 0.10, 0.03, 0.07, true, "host or another thread", "varying speed"},
-		{"runs that agree", 0.001, 0, 0, 0.01, false, "they agree", "rounds would"},
+		{"a CPU of varying speed", 30, 0.05, 0.001, 0.03, 0.07, true, "varying speed", "host or another thread"},
+		{"time taken off the CPU", 30, 0.05, 0.10, 0.03, 0.07, true, "host or another thread", "varying speed"},
+		{"runs that agree", 30, 0.001, 0, 0, 0.01, false, "they agree", "forks differ"},
 	} {
-		s, err := Read(aaFile(t, tt.noise, tt.offCPU))
+		s, err := Read(aaFile(t, tt.rounds, tt.noise, tt.offCPU))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -451,12 +452,34 @@ func TestTheNoiseFloorSaysWhereItComesFrom(t *testing.T) {
 		if math.Abs(ns.OffCPU-tt.offCPU) > 1e-9 {
 			t.Errorf("%s: off CPU %.4f, want %g", tt.name, ns.OffCPU, tt.offCPU)
 		}
-		if got := ns.RoundsForOnePercent > 30; got != tt.moreRounds {
-			t.Errorf("%s: %d rounds for +-1%% from 30 with a half-width of %.2f%%", tt.name, ns.RoundsForOnePercent, 100*sc.NoiseFloor.HalfWidth())
+		if got := ns.RoundsForOnePercent > tt.rounds; got != tt.moreRounds {
+			t.Errorf("%s: %d rounds for +-1%% from %d with a half-width of %.2f%%", tt.name, ns.RoundsForOnePercent, tt.rounds, 100*sc.NoiseFloor.HalfWidth())
 		}
-		note := noiseNote(ns)
+		if want := 1.96 * 1.2533 * ns.Spread / 0.6745 / math.Sqrt(float64(tt.rounds)); !near(ns.Expected, want, 1e-12) {
+			t.Errorf("%s: expected half-width %g, want %g", tt.name, ns.Expected, want)
+		}
+		note := noiseNote(ns, sc.Floor())
 		if !strings.Contains(note, tt.wantNote) || strings.Contains(note, tt.notWantNote) {
 			t.Errorf("%s: note %q, want %q and not %q", tt.name, note, tt.wantNote, tt.notWantNote)
+		}
+	}
+}
+
+func TestAFloorFarWiderThanItsSpreadGivesSaysSo(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		ns     NoiseSource
+		floor  float64
+		wanted bool
+	}{
+		// The committed full run's search: 6 rounds in 3 forks.
+		{"six rounds that agree", NoiseSource{Spread: 0.009, Expected: 0.013, RoundsForOnePercent: 110}, 0.061, true},
+		// A one-process sweep of 30 rounds on a noisy host.
+		{"thirty noisy rounds", NoiseSource{Spread: 0.062, OffCPU: 0.003, Expected: 0.041, RoundsForOnePercent: 428}, 0.064, false},
+	} {
+		note := noiseNote(tt.ns, tt.floor)
+		if got := strings.Contains(note, "the luck of few rounds"); got != tt.wanted {
+			t.Errorf("%s: floor +-%.1f%% against an expected +-%.1f%%: %q", tt.name, 100*tt.floor, 100*tt.ns.Expected, note)
 		}
 	}
 }
