@@ -229,7 +229,9 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences are judged against it.",
 			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
-		t.Notes = append(t.Notes, noiseNote(sc.Noise, sc.Floor()))
+		if sc.Paired { // unpaired, the floor has no same-round ratios to spread
+			t.Notes = append(t.Notes, noiseNote(sc.Noise, sc.Floor()))
+		}
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
 	}
