@@ -298,7 +298,7 @@ func noiseNote(ns NoiseSource, floor float64) string {
 	case ns.OffCPU >= ns.Spread/2:
 		note += fmt.Sprintf(", and serial spent %.1f%% of a run off its CPU (median): time taken by the host or another thread", 100*ns.OffCPU)
 	default:
-		note += fmt.Sprintf(" while serial spent only %.1f%% of a run off its CPU (median): the CPU itself ran at a varying speed (another tenant on the host's core, its clock), which nothing in this machine removes", 100*ns.OffCPU)
+		note += fmt.Sprintf(" while serial spent only %.1f%% of a run off its CPU (median): the same work ran at a varying speed on its CPU (on a VM most often another tenant on the host's core, or its clock; the caches a neighbouring cell left can add to it), which pairing by round does not remove", 100*ns.OffCPU)
 	}
 	if floor > 2*ns.Expected {
 		note += fmt.Sprintf("; the floor is wider than the +-%.1f%% that spread gives over these rounds: the luck of few rounds, or forks that differ", 100*ns.Expected)

@@ -51,9 +51,9 @@ type Scaling struct {
 
 // A NoiseSource says where a noise floor comes from, so that a reader can
 // tell a method's error from a host's: runs of identical work in one round
-// that spread while on a CPU the whole time mean the CPU itself ran at a
-// varying speed (another tenant on the host's core, its clock), which
-// nothing inside the guest sees or removes; only more rounds narrow it.
+// that spread while on a CPU the whole time ran at a varying speed (on a VM
+// most often another tenant on the host's core, or its clock), which
+// pairing by round does not remove; only more rounds narrow it.
 type NoiseSource struct {
 	// Spread is half the interquartile range of the A/A pair's
 	// same-round ratios, relative to their median: how far apart two
