@@ -26,6 +26,10 @@ const (
 	// carried: per-worker time inside chunk functions.
 	UnitBusyMax  = "busy-max-ns/op"
 	UnitBusyMean = "busy-mean-ns/op"
+	// UnitClock is the time of a fixed chain of dependent integer
+	// operations, timed around a sample's runs: the inverse of the speed
+	// the CPU ran at then. It is per sample, not per op.
+	UnitClock = "clock-ns"
 	// UnitLoad is the unit of a memory latency ceiling: nanoseconds per
 	// dependent load.
 	UnitLoad = "ns/load"

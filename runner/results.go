@@ -15,7 +15,7 @@ import (
 func (o Outcome) ResultFile() *resultfile.File {
 	f := &resultfile.File{Interrupted: o.Interrupted, Rounds: o.Rounds}
 	for _, s := range o.Samples {
-		f.Samples = append(f.Samples, resultfile.Sample{Cell: s.Cell.Record(), Iters: s.Runs, Values: Metrics(s.Work, s.Timing)})
+		f.Samples = append(f.Samples, resultfile.Sample{Cell: s.Cell.Record(), Iters: s.Runs, Values: s.values()})
 	}
 	for _, s := range o.Startups {
 		cell := s.Cell.Record()
@@ -29,6 +29,15 @@ func (o Outcome) ResultFile() *resultfile.File {
 		f.Unconverged = append(f.Unconverged, resultfile.Unconverged{Cell: c.Cell.Record(), Samples: c.Samples, HalfWidth: c.HalfWidth})
 	}
 	return f
+}
+
+// values are the sample's metrics and its clock probe.
+func (s Sample) values() []resultfile.Value {
+	v := Metrics(s.Work, s.Timing)
+	if s.Clock > 0 {
+		v = append(v, resultfile.Value{Value: float64(s.Clock.Nanoseconds()), Unit: resultfile.UnitClock})
+	}
+	return v
 }
 
 // Metrics are the values reported for a run of the given work: the wall

@@ -389,10 +389,24 @@ func (s *pooled) Close() error {
 // error, never a timing. Before the run it poisons the outputs, flushes the
 // region out of the caches, and settles the machine (see settle).
 func Measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched) (Timing, error) {
+	return measure(ctx, s, w, sched, nil, false, false)
+}
+
+// measure is Measure with the clock probed (clock not nil) after the flush
+// and before the settle, and after the run: as close to the run as a probe
+// gets without leaving the CPUs idle before it. first and last force the
+// probes of a sample's first run and last.
+func measure(ctx context.Context, s Strategy, w *Workload, sched procpool.Sched, clock *clockMeter, first, last bool) (Timing, error) {
 	w.poison()
 	w.evict()
+	if clock != nil {
+		clock.probe(first)
+	}
 	settle(s)
 	t, err := s.Run(ctx, sched)
+	if clock != nil {
+		clock.probe(last)
+	}
 	if err != nil {
 		return Timing{}, err
 	}

@@ -100,6 +100,9 @@ type Sample struct {
 	// Runs is how many runs back to back the sample is the mean of (see
 	// sampleFloor); 0 means 1.
 	Runs int
+	// Clock is the mean time of the clock probes taken around its runs
+	// (see probeClock): higher when the CPU ran slower. 0: not probed.
+	Clock time.Duration
 }
 
 // sampleFloor is the least time a sample takes: a cell whose runs are
@@ -377,10 +380,11 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			}
 			var t Timing
 			var err error
+			var clock clockMeter
 			for r := 0; r < runs && err == nil; r++ {
 				jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
 				var one Timing
-				one, err = Measure(jobCtx, st.strategy, st.workload, st.Sched)
+				one, err = measure(jobCtx, st.strategy, st.workload, st.Sched, &clock, r == 0, r == runs-1)
 				cancel()
 				t = t.Add(one)
 				if !keep {
@@ -398,7 +402,7 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 				}
 				return interrupted(ctx, out, err)
 			}
-			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t, Runs: runs}
+			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t, Runs: runs, Clock: clock.mean()}
 		}
 		if !keep {
 			return nil
