@@ -84,7 +84,17 @@ type series struct {
 	paired bool // the places are rounds (see Cell.Paired)
 }
 
+// series is the cell's values of unit with the CPU's clock divided out
+// where the configuration's was (see adjustClock): every ratio is taken
+// from it.
 func (c *Cell) series(unit string) series {
+	s := c.rawSeries(unit)
+	s.values = c.adjusted(s.values, unit)
+	return s
+}
+
+// rawSeries is the cell's values of unit as measured.
+func (c *Cell) rawSeries(unit string) series {
 	return series{values: c.Values[unit], rounds: c.Rounds, forks: c.Forks, paired: c.Paired}
 }
 

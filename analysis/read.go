@@ -94,6 +94,9 @@ type Cell struct {
 	// Rounds and Forks place each sample (in the order of Values) in its
 	// sweep: same-round samples of two cells were measured side by side.
 	Rounds, Forks []int
+	// clockFactor is, per sample, the factor its time is divided by in
+	// ratios (see adjustClock); nil: not adjusted.
+	clockFactor []float64
 }
 
 // Config returns the cell's kernel configuration, which its scaling curve

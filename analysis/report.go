@@ -227,8 +227,8 @@ func (r *Report) summary(sc *Scaling) *Table {
 		if !sc.Paired {
 			where = "unpaired: the file has no rounds"
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s)); differences are judged against it.",
-			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks))
+		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s))%s; differences are judged against it.",
+			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks, clockNote(sc)))
 		if sc.Paired { // unpaired, the floor has no same-round ratios to spread
 			t.Notes = append(t.Notes, noiseNote(sc.Noise, sc.Floor()))
 		}
@@ -288,9 +288,25 @@ func (r *Report) summary(sc *Scaling) *Table {
 	return t
 }
 
+// clockNote says how the ratios were adjusted for the CPU's clock, and what
+// the noise floor would be without it; "" where they were not.
+func clockNote(sc *Scaling) string {
+	if !sc.Clock.Applied {
+		return ""
+	}
+	note := fmt.Sprintf(", with the CPU's clock divided out of every ratio (times as the clock probe to the power %.2f, fitted over %d samples)", sc.Clock.Beta, sc.Clock.Samples)
+	if sc.RawNoiseFloor.Valid() {
+		note += fmt.Sprintf(": +-%.1f%% without", 100*sc.RawNoiseFloor.Floor())
+	}
+	return note
+}
+
 // noiseNote says where the noise floor comes from.
 func noiseNote(ns NoiseSource, floor float64) string {
 	note := fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios)", 100*ns.Spread)
+	if ns.RawSpread != ns.Spread {
+		note = fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios; +-%.1f%% before the clock was divided out)", 100*ns.Spread, 100*ns.RawSpread)
+	}
 	switch {
 	case ns.Spread <= 0.01:
 		note += ": they agree"

@@ -37,8 +37,12 @@ type Scaling struct {
 	// smallest difference the sweep can tell from none.
 	NoiseFloor Ratio
 	// Noise says where the noise floor comes from (valid with it).
-	Noise  NoiseSource
-	Curves []*Curve
+	Noise NoiseSource
+	// Clock says how the ratios were adjusted for the CPU's clock; where
+	// they were, RawNoiseFloor is the noise floor without it.
+	Clock         ClockFit
+	RawNoiseFloor Ratio
+	Curves        []*Curve
 	// Paired reports whether every ratio is a same-round pair: the file
 	// was taken in rounds (go test output is not; see Ratio).
 	Paired bool
@@ -60,6 +64,9 @@ type NoiseSource struct {
 	// samples of identical work in one round typically are (forks
 	// pooled).
 	Spread float64
+	// RawSpread is Spread without the clock adjustment (equal to it
+	// where there was none).
+	RawSpread float64
 	// OffCPU is the median share of the baseline's runs spent off a CPU
 	// (wait over span: the host's steal, another thread, a wake-up); NaN
 	// where the file has no waits.
@@ -78,15 +85,8 @@ type NoiseSource struct {
 // noiseSource describes the A/A ratio twin/base.
 func noiseSource(twin, base *Cell, floor Ratio) NoiseSource {
 	ns := NoiseSource{OffCPU: math.NaN()}
-	var ratios []float64
-	for _, g := range pairs(twin.series(UnitTime), base.series(UnitTime)) {
-		ratios = append(ratios, g...)
-	}
-	if len(ratios) > 0 {
-		slices.Sort(ratios)
-		q := func(p float64) float64 { return ratios[int(math.Round(p*float64(len(ratios)-1)))] }
-		ns.Spread = (q(0.75) - q(0.25)) / 2 / q(0.5)
-	}
+	ns.Spread = spreadOf(slices.Concat(pairs(twin.series(UnitTime), base.series(UnitTime))...))
+	ns.RawSpread = spreadOf(slices.Concat(pairs(twin.rawSeries(UnitTime), base.rawSeries(UnitTime))...))
 	span, wait := base.Values[UnitSpanMean], base.Values[UnitWaitMean]
 	if len(wait) > 0 && len(wait) == len(span) {
 		shares := make([]float64, 0, len(span))
@@ -243,6 +243,7 @@ func Analyze(s *Set) []*Scaling {
 		byConfig[cfg].Paired = byConfig[cfg].Paired && c.Paired
 	}
 	for _, sc := range out {
+		sc.Clock = adjustClock(cells[sc.Config])
 		sc.build(cells[sc.Config])
 	}
 	return out
@@ -314,6 +315,7 @@ func (sc *Scaling) baseline(serial []*Cell) {
 	}
 	sc.Twin = sc.point(serial[1])
 	sc.NoiseFloor = ratioOf(serial[1].series(UnitTime), serial[0].series(UnitTime))
+	sc.RawNoiseFloor = ratioOf(serial[1].rawSeries(UnitTime), serial[0].rawSeries(UnitTime))
 	if sc.NoiseFloor.Valid() {
 		sc.Noise = noiseSource(serial[1], serial[0], sc.NoiseFloor)
 	}

@@ -44,7 +44,8 @@ func outcome() runner.Outcome {
 				t.Span = append(t.Span, wall*9/10-time.Duration(w)*time.Microsecond)
 				t.Wait = append(t.Wait, time.Duration(w)*time.Millisecond)
 			}
-			out.Samples = append(out.Samples, runner.Sample{Cell: c, Work: work, Timing: t})
+			clock := time.Duration(650e3 + 1e3*round)
+			out.Samples = append(out.Samples, runner.Sample{Cell: c, Work: work, Timing: t, Clock: clock})
 		}
 	}
 	out.Startups = []runner.Startup{
@@ -129,6 +130,7 @@ func TestWhatRunnerWritesAnalysisReads(t *testing.T) {
 			analysis.UnitSpanMax:  busyMax,
 			analysis.UnitSpanMean: busyMean,
 			analysis.UnitWaitMean: waitMean,
+			analysis.UnitClock:    s.Clock.Seconds(),
 		} {
 			if got := c.Values[unit]; len(got) <= k || math.Abs(got[k]-want) > 1e-9*math.Abs(want) {
 				t.Errorf("%s sample %d: %s = %v, want %g", c.Name, k, unit, got, want)

@@ -1,0 +1,98 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// clockFile writes a result file of 40 rounds whose samples ran at a clock
+// that wanders by wave (relative standard deviation, independent per
+// sample: the wave is shorter than a round) and have 0.3% noise of their
+// own; each carries a probe of its clock, with 0.3% noise of the probe's
+// own, when probed. The goroutines cells do half the serial time per
+// worker.
+func clockFile(t *testing.T, wave float64, probed bool) string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	b.WriteString("ncpu: 2\nusable-cpus: 2\nUnit B/s better=higher\nUnit clock-ns better=lower\n")
+	for range 40 {
+		for _, c := range []struct {
+			strategy string
+			n        int
+		}{{"serial", 1}, {"serial-aa", 1}, {"goroutines", 1}, {"goroutines", 2}} {
+			slow := 1 + wave*rng.NormFloat64() // time per cycle: the clock's period
+			wall := 0.1 / float64(c.n) * slow * (1 + 0.003*rng.NormFloat64())
+			fmt.Fprintf(&b, "BenchmarkHash/shape=uniform/size=64Mi/strategy=%s/sched=dynamic/workers=%d 1 %g ns/op %g B/s %g span-max-ns/op %g span-mean-ns/op 0 wait-mean-ns/op",
+				c.strategy, c.n, wall*1e9, 64e6/wall, wall*1e9, wall*1e9)
+			if probed {
+				fmt.Fprintf(&b, " %g clock-ns", 650e3*slow*(1+0.003*rng.NormFloat64()))
+			}
+			b.WriteString("\n")
+		}
+	}
+	return writeFile(t, "clock.txt", b.String())
+}
+
+func TestTheClockIsDividedOutOfEveryRatio(t *testing.T) {
+	s, err := Read(clockFile(t, 0.04, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := Analyze(s)[0]
+	if !sc.Clock.Applied || math.Abs(sc.Clock.Beta-1) > 0.1 || sc.Clock.Samples != 160 {
+		t.Fatalf("clock fit %+v, want applied with beta about 1 over 160 samples", sc.Clock)
+	}
+	// 4% per sample: raw A/A ratios spread about 4% (half their IQR);
+	// with the clock out, what is left is the runs' and the probes' own
+	// noise, under 1%.
+	if raw, adj := sc.RawNoiseFloor.Floor(), sc.Floor(); raw < 0.01 || adj > 0.006 || sc.Noise.RawSpread < 0.02 || sc.Noise.Spread > 0.006 {
+		t.Errorf("floor +-%.2f%% raw, +-%.2f%% adjusted; spread +-%.2f%% raw, +-%.2f%% adjusted: want the clock's share gone",
+			100*raw, 100*adj, 100*sc.Noise.RawSpread, 100*sc.Noise.Spread)
+	}
+	two := goroutines(sc).Point(2)
+	if sp := two.Speedup; sp.Lo > 2 || sp.Hi < 2 || sp.HalfWidth() > 0.006 {
+		t.Errorf("speedup at 2 workers %v, want a narrow interval about 2", sp)
+	}
+	// Absolute figures stay as measured.
+	if raw := median(append([]float64(nil), two.Cell.Values[UnitTime]...)); two.Time.Center != raw {
+		t.Errorf("median time %g, measured %g", two.Time.Center, raw)
+	}
+	if note := clockNote(sc); !strings.Contains(note, "clock divided out") || !strings.Contains(note, "without") {
+		t.Errorf("noise floor's clock note %q", note)
+	}
+	if note := noiseNote(sc.Noise, sc.Floor()); !strings.Contains(note, "before the clock was divided out") {
+		t.Errorf("noise note %q does not give the spread before the adjustment", note)
+	}
+}
+
+func TestRatiosAreLeftAloneWithoutAClockThatExplainsTheTimes(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		wave   float64
+		probed bool
+	}{
+		{"no probes", 0.04, false},
+		// A clock that did not wander: the probes are their own noise,
+		// unrelated to the times, and may fit a slope of either sign.
+		{"probes of a steady clock", 0, true},
+	} {
+		s, err := Read(clockFile(t, tt.wave, tt.probed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := Analyze(s)[0]
+		if !tt.probed && (sc.Clock.Applied || sc.NoiseFloor != sc.RawNoiseFloor || clockNote(sc) != "") {
+			t.Errorf("%s: clock %+v, floor %v against %v raw, note %q: want no adjustment", tt.name, sc.Clock, sc.NoiseFloor, sc.RawNoiseFloor, clockNote(sc))
+		}
+		if tt.probed && sc.Clock.Applied && sc.Clock.Beta > 0.5 {
+			t.Errorf("%s: fitted beta %.2f to probes that explain nothing", tt.name, sc.Clock.Beta)
+		}
+		if a, r := sc.Floor(), sc.RawNoiseFloor.Floor(); a > r*1.2+0.001 {
+			t.Errorf("%s: adjusted floor +-%.2f%%, raw +-%.2f%%: the adjustment widened it", tt.name, 100*a, 100*r)
+		}
+	}
+}
