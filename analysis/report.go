@@ -289,12 +289,17 @@ func (r *Report) summary(sc *Scaling) *Table {
 }
 
 // clockNote says how the ratios were adjusted for the CPU's clock, and what
-// the noise floor would be without it; "" where they were not.
+// the noise floor would be without it; why not, where probes were taken
+// and left out; "" where there were none to use.
 func clockNote(sc *Scaling) string {
-	if !sc.Clock.Applied {
-		return ""
+	c := sc.Clock
+	if !c.Applied {
+		if c.RawSpread == 0 {
+			return ""
+		}
+		return fmt.Sprintf(", with the CPU's clock left in: its probes would narrow the spread of %d samples within their cells and rounds from +-%.1f%% only to +-%.1f%%", c.Samples, 100*c.RawSpread, 100*c.Spread)
 	}
-	note := fmt.Sprintf(", with the CPU's clock divided out of every ratio (times as the clock probe to the power %.2f, fitted over %d samples)", sc.Clock.Beta, sc.Clock.Samples)
+	note := fmt.Sprintf(", with the CPU's clock divided out of every ratio (times as the clock probe to the power %.2f, which narrows the spread of %d samples within their cells and rounds from +-%.1f%% to +-%.1f%%)", c.Beta, c.Samples, 100*c.RawSpread, 100*c.Spread)
 	if sc.RawNoiseFloor.Valid() {
 		note += fmt.Sprintf(": +-%.1f%% without", 100*sc.RawNoiseFloor.Floor())
 	}
