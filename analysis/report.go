@@ -273,8 +273,12 @@ func (r *Report) summary(sc *Scaling) *Table {
 	}
 	if c := sc.Calibration(); c != nil {
 		within := len(c.Pairs) - c.Across
-		note := fmt.Sprintf("Identical work: %d one-worker cells, medians at most %.1f%% apart; %d of %d pairs on one side of a process boundary differ at the 95%% level (chance alone: about %.1f)",
-			len(c.Cells), 100*c.Gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
+		gap := fmt.Sprintf("at most %.1f%% apart (median of same-round ratios)", 100*c.Gap)
+		if c.Across > 0 && within > 0 {
+			gap = fmt.Sprintf("at most %.1f%% apart on one side of a process boundary and %.1f%% in all (medians of same-round ratios)", 100*c.GapWithin, 100*c.Gap)
+		}
+		note := fmt.Sprintf("Identical work: %d one-worker cells, %s; %d of %d pairs on one side of a process boundary differ at the 95%% level (chance alone: about %.1f)",
+			len(c.Cells), gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
 		if c.Across > 0 {
 			note += fmt.Sprintf(", and %d of %d between the measuring process and a worker process, which also differ by what reaching that process costs a run", c.DifferAcross, c.Across)
 		}

@@ -662,9 +662,13 @@ func (f File) UsableCPUs() int {
 type Calibration struct {
 	Cells []*Point
 	Pairs []CalibrationPair
-	// Gap is the largest relative difference between two of the cells'
-	// medians.
-	Gap float64
+	// Gap is the largest relative difference between two of the cells,
+	// the center of their paired ratio (the cells' own medians, taken
+	// apart, carry what their rounds shared), GapWithin the largest
+	// between two on one side of a process boundary (which the method
+	// alone should keep inside the noise floor; across it, reaching a
+	// worker process adds its cost).
+	Gap, GapWithin float64
 	// Differ counts the pairs whose paired interval excludes 1: at the 95%
 	// level, about one in twenty by chance alone. DifferAcross counts
 	// those of them that cross a process boundary, Across all such pairs.
@@ -698,9 +702,7 @@ func (sc *Scaling) Calibration() *Calibration {
 		return nil
 	}
 	c := &Calibration{Cells: cells}
-	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, a := range cells {
-		lo, hi = min(lo, a.Time.Center), max(hi, a.Time.Center)
 		for _, b := range cells[i+1:] {
 			r := ratioOf(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
 			across := resultfile.InWorkerProcesses(a.Cell.Strategy) != resultfile.InWorkerProcesses(b.Cell.Strategy)
@@ -708,7 +710,15 @@ func (sc *Scaling) Calibration() *Calibration {
 			if across {
 				c.Across++
 			}
-			if r.Valid() && (r.Lo > 1 || r.Hi < 1) {
+			if !r.Valid() {
+				continue
+			}
+			gap := max(r.Center, 1/r.Center) - 1
+			c.Gap = max(c.Gap, gap)
+			if !across {
+				c.GapWithin = max(c.GapWithin, gap)
+			}
+			if r.Lo > 1 || r.Hi < 1 {
 				c.Differ++
 				if across {
 					c.DifferAcross++
@@ -716,6 +726,5 @@ func (sc *Scaling) Calibration() *Calibration {
 			}
 		}
 	}
-	c.Gap = hi/lo - 1
 	return c
 }

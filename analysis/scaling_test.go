@@ -392,6 +392,10 @@ func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
 	if c == nil || len(c.Cells) != 4 || len(c.Pairs) != 6 || c.Differ < 3 || !within(c.Gap, 0.1, 0.3) {
 		t.Fatalf("calibration %+v", c)
 	}
+	// serial, serial-aa and goroutines/1 do the same work in one process.
+	if c.GapWithin > 0.05 || c.GapWithin >= c.Gap {
+		t.Errorf("gap %.1f%% on one side of the process boundary, %.1f%% in all: want the 10%% only across it", 100*c.GapWithin, 100*c.Gap)
+	}
 	if c.Across != 3 || c.DifferAcross != 3 {
 		t.Errorf("%d pairs across processes, %d of them differing: want 3 and 3", c.Across, c.DifferAcross)
 	}
