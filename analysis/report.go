@@ -284,12 +284,45 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 		t.Notes = append(t.Notes, note+".")
 	}
+	var unconverged []Unconverged
 	for _, u := range r.Set.Unconverged {
 		if u.File == sc.Config.File && u.Config == sc.Config.String() {
-			t.Notes = append(t.Notes, fmt.Sprintf("Flagged: %s stopped at %d samples with its 95%% CI at +-%.1f%%.", u.Name, u.Samples, 100*u.HalfWidth))
+			unconverged = append(unconverged, u)
 		}
 	}
+	t.Notes = append(t.Notes, unconvergedNotes(unconverged)...)
 	return t
+}
+
+// unconvergedNotes flags the cells of one configuration that stopped short
+// of their precision: one line each for a few, one line for them all
+// beyond that (a budget that runs out runs out for most cells at once, and
+// thirty lines would bury the summary).
+func unconvergedNotes(us []Unconverged) []string {
+	if len(us) <= 3 {
+		var notes []string
+		for _, u := range us {
+			notes = append(notes, fmt.Sprintf("Flagged: %s stopped at %d samples with its 95%% CI at +-%.1f%%.", u.Name, u.Samples, 100*u.HalfWidth))
+		}
+		return notes
+	}
+	widest, narrowest := us[0], us[0]
+	fewest, most := us[0].Samples, us[0].Samples
+	for _, u := range us[1:] {
+		if u.HalfWidth > widest.HalfWidth {
+			widest = u
+		}
+		if u.HalfWidth < narrowest.HalfWidth {
+			narrowest = u
+		}
+		fewest, most = min(fewest, u.Samples), max(most, u.Samples)
+	}
+	samples := fmt.Sprint(fewest)
+	if most != fewest {
+		samples = fmt.Sprintf("%d-%d", fewest, most)
+	}
+	return []string{fmt.Sprintf("Flagged: %d cells stopped at %s samples with their time's 95%% CI at +-%.1f%% to +-%.1f%% (widest: %s), wider than asked: their medians are that uncertain; the ratios are paired and carry intervals of their own.",
+		len(us), samples, 100*narrowest.HalfWidth, 100*widest.HalfWidth, strings.TrimPrefix(widest.Name, widest.Config+"/"))}
 }
 
 // clockNote says how the ratios were adjusted for the CPU's clock, and what

@@ -1,0 +1,38 @@
+package analysis
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestUnconvergedCellsAreFlaggedWithoutBuryingTheSummary(t *testing.T) {
+	const config = "Hash/shape=uniform/size=64Mi"
+	cell := func(strategy string, samples int, half float64) Unconverged {
+		return Unconverged{Config: config, Name: config + "/strategy=" + strategy + "/sched=dynamic/workers=1", Samples: samples, HalfWidth: half}
+	}
+	for _, tt := range []struct {
+		name  string
+		cells []Unconverged
+		want  []string // one per note
+	}{
+		{"none", nil, nil},
+		{"a few, one line each", []Unconverged{cell("serial", 24, 0.155), cell("procpool", 24, 0.03)}, []string{
+			"Flagged: " + config + "/strategy=serial/sched=dynamic/workers=1 stopped at 24 samples with its 95% CI at +-15.5%.",
+			"Flagged: " + config + "/strategy=procpool/sched=dynamic/workers=1 stopped at 24 samples with its 95% CI at +-3.0%.",
+		}},
+		{"many, one line", []Unconverged{cell("serial", 24, 0.155), cell("serial-aa", 23, 0.088), cell("goroutines", 24, 0.026), cell("procpool", 24, 0.05)}, []string{
+			"Flagged: 4 cells stopped at 23-24 samples with their time's 95% CI at +-2.6% to +-15.5% (widest: strategy=serial/sched=dynamic/workers=1)",
+		}},
+	} {
+		notes := unconvergedNotes(tt.cells)
+		if len(notes) != len(tt.want) {
+			t.Errorf("%s: %d notes %q, want %d", tt.name, len(notes), notes, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.HasPrefix(notes[i], w) {
+				t.Errorf("%s: note %q, want it to begin %q", tt.name, notes[i], w)
+			}
+		}
+	}
+}
