@@ -3,7 +3,6 @@ package analysis
 import (
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/corescale/corescale/resultfile"
 )
@@ -29,15 +28,23 @@ type ClockFit struct {
 	RawSpread, Spread float64
 	// Applied reports whether the ratios were adjusted: every sample of
 	// the configuration carries a probe, and dividing the clock out
-	// narrows the spread by at least minClockGain.
+	// narrows the spread by more than chance would (clockGainNeeded).
 	Applied bool
 }
 
 // minClockGain is the least narrowing of the pooled spread for which the
 // clock is divided out: on a steady clock the probes are noise of their
 // own, and a fit to noise narrows the spread of its own samples a little
-// by chance (the search below always finds at least Beta = 0).
+// by chance (the search below always finds at least Beta = 0). With few
+// samples chance does more: the interquartile range of n normal samples
+// has a relative standard error of 1.17/sqrt(n), and the narrowing must
+// be twice that too (18% over 160 samples, 11% over 420).
 const minClockGain = 0.1
+
+// clockGainNeeded is the narrowing n samples must show.
+func clockGainNeeded(n int) float64 {
+	return max(minClockGain, 2*1.17/math.Sqrt(float64(n)))
+}
 
 // adjustClock fits how the times of a configuration's samples follow their
 // clock probes and, where dividing the clock out narrows their spread,
@@ -59,9 +66,10 @@ const minClockGain = 0.1
 // a few slow samples whose probes were slow too cannot buy a correction
 // that adds the probes' own noise to all the others (least squares did:
 // on a quiet host it fitted 0.73 to matmul and widened its A/A spread).
-// The reference is the configuration's median probe, so adjusted times
-// stay at the level the machine ran at and a cell's absolute figures
-// (medians, throughput) are reported as measured.
+// Adjusted values are read only in ratios, where the reference probe (the
+// configuration's median) cancels; it keeps them near the measured ones
+// all the same. A cell's absolute figures (medians, throughput) are
+// reported as measured, from its raw values.
 func adjustClock(cells []*Cell) ClockFit {
 	for _, c := range cells {
 		c.clockFactor = nil
@@ -134,20 +142,20 @@ func adjustClock(cells []*Cell) ClockFit {
 			}
 		}
 		slices.Sort(pooled)
-		q := func(p float64) float64 { return pooled[int(math.Round(p*float64(len(pooled)-1)))] }
-		return (q(0.75) - q(0.25)) / 2
+		return halfIQR(pooled)
 	}
 	fit := ClockFit{Samples: n, RawSpread: spread(0)}
 	fit.Spread = fit.RawSpread
 	// Exponents from 0 (the time owes nothing to the clock) to 2 (more
 	// than cycles: memory stalls that slow with it); 0.02 apart is finer
 	// than the probes can tell.
-	for beta := 0.02; beta <= 2; beta += 0.02 {
+	for k := 1; k <= 100; k++ {
+		beta := float64(k) / 50
 		if s := spread(beta); s < fit.Spread {
 			fit.Beta, fit.Spread = beta, s
 		}
 	}
-	if fit.Spread > (1-minClockGain)*fit.RawSpread {
+	if fit.Beta == 0 || fit.Spread > (1-clockGainNeeded(n))*fit.RawSpread {
 		return fit // Beta and Spread say what it would have done
 	}
 	fit.Applied = true
@@ -169,7 +177,7 @@ func (c *Cell) adjusted(values []float64, unit string) []float64 {
 		return values
 	}
 	out := make([]float64, len(values))
-	rate := strings.HasSuffix(unit, "/s")
+	rate := resultfile.IsRate(unit)
 	for i, v := range values {
 		if rate {
 			out[i] = v * c.clockFactor[i]
@@ -187,6 +195,11 @@ func spreadOf(xs []float64) float64 {
 	}
 	xs = slices.Clone(xs)
 	slices.Sort(xs)
+	return halfIQR(xs) / median(xs)
+}
+
+// halfIQR is half the interquartile range of sorted, non-empty xs.
+func halfIQR(xs []float64) float64 {
 	q := func(p float64) float64 { return xs[int(math.Round(p*float64(len(xs)-1)))] }
-	return (q(0.75) - q(0.25)) / 2 / q(0.5)
+	return (q(0.75) - q(0.25)) / 2
 }

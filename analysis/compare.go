@@ -37,6 +37,7 @@ var defaultBetter = map[string]int{
 	UnitBytes:    +1,
 	UnitFLOP:     +1,
 	UnitQueries:  +1,
+	UnitClock:    -1, // a diagnostic: compare shows it, the gate does not judge it
 }
 
 // A Comparison is one benchmark in one unit, measured in two sets: an old

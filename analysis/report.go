@@ -234,6 +234,9 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
+		if note := clockNote(sc); note != "" {
+			t.Notes = append(t.Notes, "The CPU's clock was"+strings.TrimPrefix(note, ", with the CPU's clock")+".")
+		}
 	}
 	if sc.Baseline == nil {
 		t.Notes = append(t.Notes, "No serial cell: speedups are relative to each curve's own 1-worker point.")
@@ -272,17 +275,7 @@ func (r *Report) summary(sc *Scaling) *Table {
 		}
 	}
 	if c := sc.Calibration(); c != nil {
-		within := len(c.Pairs) - c.Across
-		gap := fmt.Sprintf("at most %.1f%% apart (median of same-round ratios)", 100*c.Gap)
-		if c.Across > 0 && within > 0 {
-			gap = fmt.Sprintf("at most %.1f%% apart on one side of a process boundary and %.1f%% in all (medians of same-round ratios)", 100*c.GapWithin, 100*c.Gap)
-		}
-		note := fmt.Sprintf("Identical work: %d one-worker cells, %s; %d of %d pairs on one side of a process boundary differ at the 95%% level (chance alone: about %.1f)",
-			len(c.Cells), gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
-		if c.Across > 0 {
-			note += fmt.Sprintf(", and %d of %d between the measuring process and a worker process, which also differ by what reaching that process costs a run", c.DifferAcross, c.Across)
-		}
-		t.Notes = append(t.Notes, note+".")
+		t.Notes = append(t.Notes, calibrationNote(c, sc.Paired))
 	}
 	var unconverged []Unconverged
 	for _, u := range r.Set.Unconverged {
@@ -292,6 +285,29 @@ func (r *Report) summary(sc *Scaling) *Table {
 	}
 	t.Notes = append(t.Notes, unconvergedNotes(unconverged)...)
 	return t
+}
+
+// calibrationNote sums up the identical-work cells: their largest gaps
+// and how many pairs differ, against what chance gives.
+func calibrationNote(c *Calibration, paired bool) string {
+	if c.Valid == 0 {
+		return fmt.Sprintf("Identical work: %d one-worker cells, too few samples in common (fewer than %d) for a ratio of any two.", len(c.Cells), MinPairs)
+	}
+	how := "medians of same-round ratios"
+	if !paired {
+		how = "ratios of medians"
+	}
+	within := len(c.Pairs) - c.Across
+	gap := fmt.Sprintf("at most %.1f%% apart (%s)", 100*c.Gap, how)
+	if c.Across > 0 && within > 0 {
+		gap = fmt.Sprintf("at most %.1f%% apart on one side of a process boundary and %.1f%% in all (%s)", 100*c.GapWithin, 100*c.Gap, how)
+	}
+	note := fmt.Sprintf("Identical work: %d one-worker cells, %s; %d of %d pairs on one side of a process boundary differ at the 95%% level (chance alone: about %.1f)",
+		len(c.Cells), gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
+	if c.Across > 0 {
+		note += fmt.Sprintf(", and %d of %d between the measuring process and a worker process, which also differ by what reaching that process costs a run", c.DifferAcross, c.Across)
+	}
+	return note + "."
 }
 
 // unconvergedNotes flags the cells of one configuration that stopped short

@@ -36,3 +36,16 @@ func TestUnconvergedCellsAreFlaggedWithoutBuryingTheSummary(t *testing.T) {
 		}
 	}
 }
+
+func TestCalibrationNoteSaysWhenNoPairCouldBeTaken(t *testing.T) {
+	few := &Calibration{Cells: make([]*Point, 4), Pairs: make([]CalibrationPair, 6), Across: 3}
+	if note := calibrationNote(few, true); !strings.Contains(note, "too few samples") || strings.Contains(note, "0.0%") {
+		t.Errorf("no valid pair: %q", note)
+	}
+	some := &Calibration{Cells: make([]*Point, 4), Pairs: make([]CalibrationPair, 6), Across: 3, Valid: 6, Gap: 0.1, GapWithin: 0.01}
+	for paired, want := range map[bool]string{true: "1.0% apart on one side of a process boundary and 10.0% in all (medians of same-round ratios)", false: "(ratios of medians)"} {
+		if note := calibrationNote(some, paired); !strings.Contains(note, want) {
+			t.Errorf("paired %v: %q, want %q in it", paired, note, want)
+		}
+	}
+}

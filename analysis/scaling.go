@@ -182,7 +182,7 @@ type Point struct {
 // (dispatch to last chunk done) and waits (off a CPU within the span):
 //
 //	Inflation  on a CPU longer than the baseline was for the same work
-//	           (memory bandwidth, caches, clock): mean (span - wait) / wall
+//	           (memory bandwidth, caches, a clock not divided out): mean (span - wait) / wall
 //	           - work
 //	Waiting    runnable but not running, or not yet woken: mean wait / wall
 //	Imbalance  done while the last worker still ran: (max - mean span) / wall
@@ -669,6 +669,9 @@ type Calibration struct {
 	// alone should keep inside the noise floor; across it, reaching a
 	// worker process adds its cost).
 	Gap, GapWithin float64
+	// Valid counts the pairs with enough same-round samples for a ratio
+	// (MinPairs); the gaps and counts above are over those alone.
+	Valid int
 	// Differ counts the pairs whose paired interval excludes 1: at the 95%
 	// level, about one in twenty by chance alone. DifferAcross counts
 	// those of them that cross a process boundary, Across all such pairs.
@@ -713,6 +716,7 @@ func (sc *Scaling) Calibration() *Calibration {
 			if !r.Valid() {
 				continue
 			}
+			c.Valid++
 			gap := max(r.Center, 1/r.Center) - 1
 			c.Gap = max(c.Gap, gap)
 			if !across {

@@ -14,7 +14,7 @@ import "time"
 // before and after the run, is slow when the clock is slow.
 //
 // A sample carries the mean of its probes (Sample.Clock); the analysis
-// divides it out of the ratios it takes (package analysis, clockAdjust).
+// divides it out of the ratios it takes (package analysis, adjustClock).
 
 // clockChain is the length of the probe's chain: about 0.65 ms at 2 GHz.
 // Shorter probes follow the clock less well (a 0.16 ms chain left the

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/corescale/corescale/kernels"
+	"github.com/corescale/corescale/runner"
 )
 
 func main() {
@@ -125,14 +125,17 @@ func run(rounds, size int) error {
 		{"keys-read", func() time.Duration { return beside(keys) }},
 		{"other-read", func() time.Duration { return beside(other) }},
 	}
-	fmt.Printf("cpu: %s\nkeys: %d\n", cpuModel(), size)
+	for _, c := range runner.CheckEnv().Config {
+		fmt.Printf("%s: %s\n", c.Key, c.Value)
+	}
+	queries := k.Work().Amount
 	for round := range rounds {
 		// Each case follows a different one from round to round: what
 		// one leaves in the caches is what the next starts from.
 		for i := range cases {
 			c := cases[(i+round)%len(cases)]
 			d := c.run()
-			fmt.Printf("BenchmarkSearch/beside=%s 1 %d ns/op %.4g queries/s\n", c.name, d.Nanoseconds(), float64(size/2)/d.Seconds())
+			fmt.Printf("BenchmarkSearch/beside=%s 1 %d ns/op %.4g queries/s\n", c.name, d.Nanoseconds(), queries/d.Seconds())
 		}
 	}
 	return nil
@@ -152,17 +155,4 @@ func pin(cpu int) {
 // are.
 func shared(n int) ([]byte, error) {
 	return unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if name, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-		}
-	}
-	return "unknown"
 }
