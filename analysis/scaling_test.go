@@ -318,6 +318,38 @@ func TestEfficiencyAboveOneBeyondItsIntervalAndTheNoiseFloorIsFlagged(t *testing
 	}
 }
 
+func TestEfficiencyAboveOneFromFasterWorkSaysSo(t *testing.T) {
+	// Two workers whose runs, spans included, take 0.7 of what they should:
+	// each spent less time on its CPU than serial did for the same work
+	// (0.9 of 0.7 of serial's wall against serial's 0.9: inflation -39%),
+	// as search's workers did beside each other.
+	content, _ := os.ReadFile(synthetic(t, 0, []int{1, 2}, ""))
+	var b strings.Builder
+	for _, line := range strings.Split(string(content), "\n") {
+		if strings.Contains(line, "strategy=goroutines/sched=dynamic/workers=2 ") {
+			f := strings.Fields(line)
+			for _, i := range []int{2, 6, 8} {
+				var v float64
+				fmt.Sscan(f[i], &v)
+				f[i] = fmt.Sprint(0.7 * v)
+			}
+			var bps float64
+			fmt.Sscan(f[4], &bps)
+			f[4] = fmt.Sprint(bps / 0.7)
+			line = strings.Join(f, " ")
+		}
+		b.WriteString(line + "\n")
+	}
+	s, err := Read(writeFile(t, "faster.txt", b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := goroutines(Analyze(s)[0]).Point(2)
+	if want := fmt.Sprintf("inflation %.0f%% of worker time", 100*p.Losses.Inflation); p.Losses.Inflation > -0.3 || len(p.Flags) != 1 || !strings.Contains(p.Flags[0], want) || !strings.Contains(p.Flags[0], "a cache they share") {
+		t.Errorf("inflation %.3f, efficiency %v: flags %q", p.Losses.Inflation, p.Efficiency, p.Flags)
+	}
+}
+
 func TestReportWritesMarkdownAndCharts(t *testing.T) {
 	s, err := Read(synthetic(t, 0.05, []int{1, 2, 4}, "commit: aaa\n"), synthetic(t, 0.2, []int{1, 2, 4}, "commit: bbb\n"))
 	if err != nil {
