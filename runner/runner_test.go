@@ -460,6 +460,12 @@ func TestShortRunsAreSampledBackToBack(t *testing.T) {
 			t.Errorf("%s: %d runs of %v fill %v, not about %v", s.Cell.Name(), s.Runs, s.Timing.Wall, total, sampleFloor)
 		}
 	}
+	// serial and serial-aa: identical work, sampled alike.
+	for _, s := range out.Samples {
+		if s.Runs != out.Samples[0].Runs {
+			t.Errorf("%s: %d runs a sample, %s %d", s.Cell.Name(), s.Runs, out.Samples[0].Cell.Name(), out.Samples[0].Runs)
+		}
+	}
 	f := out.ResultFile()
 	for i, s := range f.Samples {
 		if s.Iters != out.Samples[i].Runs {
@@ -480,6 +486,38 @@ func TestShortRunsAreSampledBackToBack(t *testing.T) {
 		if got := runsFor(tt.warm); got != tt.want {
 			t.Errorf("runsFor(%v) = %d, want %d", tt.warm, got, tt.want)
 		}
+	}
+}
+
+func TestCellsAtOneWorkerCountTakeOneRunCount(t *testing.T) {
+	ms := func(v ...float64) []float64 {
+		for i := range v {
+			v[i] /= 1000
+		}
+		return v
+	}
+	cell := func(strategy string, workers int, warm []float64) *cellState {
+		return &cellState{Cell: Cell{Strategy: strategy, Workers: workers}, warm: warm}
+	}
+	cells := []*cellState{
+		// Identical work at one worker, whose own warm-ups would give 7
+		// and 6 runs of 25 ms.
+		cell(resultfile.Serial, 1, ms(3.9, 4.0, 4.1)),
+		cell(resultfile.SerialAA, 1, ms(4.2, 4.3, 4.4)),
+		cell(resultfile.Procpool, 1, ms(4.1, 4.2, 4.3)),
+		cell(resultfile.Goroutines, 2, ms(2.1, 2.2, 2.3)),
+		// A reference at its own speed keeps its own count.
+		cell(resultfile.PyPool, 1, ms(50, 51, 52)),
+	}
+	setRuns(cells)
+	want := []int{6, 6, 6, 12, 1}
+	for i, st := range cells {
+		if st.runs != want[i] {
+			t.Errorf("%s at %d workers: %d runs a sample, want %d", st.Strategy, st.Workers, st.runs, want[i])
+		}
+	}
+	if a, b := runsFor(cells[0].warm), runsFor(cells[1].warm); a == b {
+		t.Fatalf("the case needs identical cells whose own warm-ups differ: %d runs each", a)
 	}
 }
 

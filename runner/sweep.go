@@ -116,6 +116,30 @@ type Sample struct {
 // flushed from the caches.
 const sampleFloor = 25 * time.Millisecond
 
+// setRuns sets how many runs each cell's samples take: for corescale's own
+// cells, one count per worker count, from their warm-up walls pooled; for
+// a reference, which runs other code at its own speed, its own. A sample
+// is the mean of its runs, and the first of them can differ from the rest
+// (it follows another cell: workers asleep, caches as that cell left
+// them), so two cells whose samples hold different run counts weigh it
+// differently: identical cells at one worker were measured with 6 runs
+// a sample beside 7 when each took its own count from its own warm-up.
+func setRuns(cells []*cellState) {
+	pooled := map[int][]float64{}
+	for _, st := range cells {
+		if !resultfile.IsReference(st.Strategy) {
+			pooled[st.Workers] = append(pooled[st.Workers], st.warm...)
+		}
+	}
+	for _, st := range cells {
+		warm := st.warm
+		if !resultfile.IsReference(st.Strategy) {
+			warm = pooled[st.Workers]
+		}
+		st.runs = runsFor(warm)
+	}
+}
+
 // runsFor returns how many runs fill sampleFloor, from a cell's warm-up
 // walls (seconds): at least 1, at most 1000.
 func runsFor(warm []float64) int {
@@ -422,9 +446,7 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			return err
 		}
 	}
-	for _, st := range active {
-		st.runs = runsFor(st.warm)
-	}
+	setRuns(active)
 	spent = 0
 	rounds := 0
 	for {
