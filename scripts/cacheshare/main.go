@@ -4,7 +4,7 @@
 // much other memory. It prints Go benchmark lines, one per run, so that
 //
 //	go run ./scripts/cacheshare > beside.txt
-//	go tool benchstat -col /beside beside.txt
+//	go tool benchstat -col '/beside@(none worker keys-read other-read)' beside.txt
 //
 // compares them. On a VM whose last-level cache is shared with other
 // tenants, a lone search keeps less of its keys resident than one whose
@@ -15,6 +15,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
@@ -26,10 +27,11 @@ import (
 
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/runner"
+	"github.com/corescale/corescale/runner/procpool"
 )
 
 func main() {
-	rounds := flag.Int("rounds", 8, "rounds, each running every case once")
+	rounds := flag.Int("rounds", 12, "rounds, each running every case once, in a random order")
 	size := flag.Int("size", 4<<20, "keys")
 	flag.Parse()
 	if err := run(*rounds, *size); err != nil {
@@ -54,18 +56,16 @@ func run(rounds, size int) error {
 	if err != nil {
 		return err
 	}
-	in, err := shared(k.InputBytes())
-	if err != nil {
-		return err
+	// The inputs, the outputs and the other memory live in shared
+	// regions, as a sweep's do.
+	var regions [3]*procpool.Region
+	for i, n := range []int{k.InputBytes(), k.OutputBytes(), size * 8} {
+		if regions[i], err = procpool.NewRegion(n); err != nil {
+			return err
+		}
+		defer regions[i].Close()
 	}
-	out, err := shared(k.OutputBytes())
-	if err != nil {
-		return err
-	}
-	other, err := shared(size * 8)
-	if err != nil {
-		return err
-	}
+	in, out, other := regions[0].Bytes(), regions[1].Bytes(), regions[2].Bytes()
 	if err := k.Fill(in); err != nil {
 		return err
 	}
@@ -129,11 +129,13 @@ func run(rounds, size int) error {
 		fmt.Printf("%s: %s\n", c.Key, c.Value)
 	}
 	queries := k.Work().Amount
-	for round := range rounds {
-		// Each case follows a different one from round to round: what
-		// one leaves in the caches is what the next starts from.
-		for i := range cases {
-			c := cases[(i+round)%len(cases)]
+	order := rand.New(rand.NewPCG(1, 2))
+	for range rounds {
+		// What one case leaves in the caches is what the next starts
+		// from: a fresh order each round, so that no case keeps one
+		// predecessor (a rotation by one would keep them all).
+		for _, i := range order.Perm(len(cases)) {
+			c := cases[i]
 			d := c.run()
 			fmt.Printf("BenchmarkSearch/beside=%s 1 %d ns/op %.4g queries/s\n", c.name, d.Nanoseconds(), queries/d.Seconds())
 		}
@@ -149,10 +151,4 @@ func pin(cpu int) {
 	var one unix.CPUSet
 	one.Set(cpu)
 	_ = unix.SchedSetaffinity(0, &one) // unpinned, the figures are only blurrier
-}
-
-// shared maps n bytes of shared memory, faulted in, as corescale's regions
-// are.
-func shared(n int) ([]byte, error) {
-	return unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 }
