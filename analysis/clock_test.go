@@ -78,8 +78,8 @@ func TestTheClockIsDividedOutOfEveryRatio(t *testing.T) {
 	if two.Time.Center != raw || adjusted == raw {
 		t.Errorf("median time %g, measured %g, adjusted %g", two.Time.Center, raw, adjusted)
 	}
-	if note := clockNote(sc); !strings.Contains(note, "clock divided out") || !strings.Contains(note, "without") {
-		t.Errorf("noise floor's clock note %q", note)
+	if note := withClock(sc); !strings.HasPrefix(note, ", with the CPU's clock divided out") || !strings.Contains(note, "without") {
+		t.Errorf("noise floor's clock clause %q", note)
 	}
 	if note := noiseNote(sc.Noise, sc.Floor()); !strings.Contains(note, "before the clock was divided out") {
 		t.Errorf("noise note %q does not give the spread before the adjustment", note)

@@ -228,14 +228,14 @@ func (r *Report) summary(sc *Scaling) *Table {
 			where = "unpaired: the file has no rounds"
 		}
 		t.Notes = append(t.Notes, fmt.Sprintf("Noise floor +-%.1f%%: serial-aa / serial, identical work %s, = %s (%d rounds, %d fork(s))%s; differences are judged against it.",
-			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks, clockNote(sc)))
+			100*sc.Floor(), where, sc.NoiseFloor, sc.NoiseFloor.Rounds, sc.NoiseFloor.Forks, withClock(sc)))
 		if sc.Paired { // unpaired, the floor has no same-round ratios to spread
 			t.Notes = append(t.Notes, noiseNote(sc.Noise, sc.Floor()))
 		}
 	} else {
 		t.Notes = append(t.Notes, "No A/A pair in this file: no noise floor is known, and the intervals may understate the method's error.")
-		if note := clockNote(sc); note != "" {
-			t.Notes = append(t.Notes, "The CPU's clock was"+strings.TrimPrefix(note, ", with the CPU's clock")+".")
+		if clock := clockNote(sc); clock != "" {
+			t.Notes = append(t.Notes, "Ratios are taken with "+clock+".")
 		}
 	}
 	if sc.Baseline == nil {
@@ -350,21 +350,30 @@ func clockNote(sc *Scaling) string {
 		if c.RawSpread == 0 {
 			return ""
 		}
-		return fmt.Sprintf(", with the CPU's clock left in: its probes would narrow the spread of %d samples within their cells and rounds from +-%.1f%% only to +-%.1f%%", c.Samples, 100*c.RawSpread, 100*c.Spread)
+		return fmt.Sprintf("the CPU's clock left in: its probes would narrow the spread of %d samples within their cells and rounds from +-%.1f%% only to +-%.1f%%", c.Samples, 100*c.RawSpread, 100*c.Spread)
 	}
-	note := fmt.Sprintf(", with the CPU's clock divided out of every ratio (times as the clock probe to the power %.2f, which narrows the spread of %d samples within their cells and rounds from +-%.1f%% to +-%.1f%%)", c.Beta, c.Samples, 100*c.RawSpread, 100*c.Spread)
+	note := fmt.Sprintf("the CPU's clock divided out of every ratio (times as the clock probe to the power %.2f, which narrows the spread of %d samples within their cells and rounds from +-%.1f%% to +-%.1f%%)", c.Beta, c.Samples, 100*c.RawSpread, 100*c.Spread)
 	if sc.RawNoiseFloor.Valid() {
 		note += fmt.Sprintf(": +-%.1f%% without", 100*sc.RawNoiseFloor.Floor())
 	}
 	return note
 }
 
+// withClock is clockNote as a clause of the noise floor's line.
+func withClock(sc *Scaling) string {
+	if note := clockNote(sc); note != "" {
+		return ", with " + note
+	}
+	return ""
+}
+
 // noiseNote says where the noise floor comes from.
 func noiseNote(ns NoiseSource, floor float64) string {
-	note := fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios)", 100*ns.Spread)
+	raw := ""
 	if ns.RawSpread != ns.Spread {
-		note = fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios; +-%.1f%% before the clock was divided out)", 100*ns.Spread, 100*ns.RawSpread)
+		raw = fmt.Sprintf("; +-%.1f%% before the clock was divided out", 100*ns.RawSpread)
 	}
+	note := fmt.Sprintf("Its source: samples of identical work in one round are +-%.1f%% apart (half the interquartile range of their ratios%s)", 100*ns.Spread, raw)
 	switch {
 	case ns.Spread <= 0.01:
 		note += ": they agree"
