@@ -306,6 +306,9 @@ func calibrationNote(c *Calibration, paired bool) string {
 		len(c.Cells), gap, c.Differ-c.DifferAcross, within, 0.05*float64(within))
 	if c.Across > 0 {
 		note += fmt.Sprintf(", and %d of %d between the measuring process and a worker process, which also differ by what reaching that process costs a run", c.DifferAcross, c.Across)
+		if c.AcrossOnCPU > 0 {
+			note += fmt.Sprintf("; in their time on a CPU, which leaves that cost out, %d of %d differ", c.DifferOnCPU, c.AcrossOnCPU)
+		}
 	}
 	return note + "."
 }
@@ -582,9 +585,9 @@ func (r *Report) groupTables(group []*Scaling) []*Table {
 // pair.
 func (r *Report) calibrationTable(group []*Scaling) *Table {
 	t := &Table{
-		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "); on one side of a process boundary they should differ only by chance",
-		Header: []string{"cell", "vs", "time ratio", "verdict", "process boundary"},
-		Right:  []bool{false, false, true, false, false},
+		Title:  "Identical work (one worker): time over the other's (" + ratioMethod(!slices.ContainsFunc(group, func(sc *Scaling) bool { return !sc.Paired })) + "), and on a CPU (time in chunks less time off a CPU, run by run, which leaves out what reaching a worker process costs); on one side of a process boundary they should differ only by chance, across it on a CPU",
+		Header: []string{"cell", "vs", "time ratio", "verdict", "on-CPU ratio", "process boundary"},
+		Right:  []bool{false, false, true, false, true, false},
 	}
 	multi := len(r.Set.Files) > 1
 	if multi {
@@ -602,7 +605,7 @@ func (r *Report) calibrationTable(group []*Scaling) *Table {
 			if pair.Across {
 				where = "crossed"
 			}
-			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor()), where}
+			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor()), formatRatioCI(pair.OnCPU, "x"), where}
 			if multi {
 				row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 			}

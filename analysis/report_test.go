@@ -48,4 +48,11 @@ func TestCalibrationNoteSaysWhenNoPairCouldBeTaken(t *testing.T) {
 			t.Errorf("paired %v: %q, want %q in it", paired, note, want)
 		}
 	}
+	if note := calibrationNote(some, true); strings.Contains(note, "on a CPU") {
+		t.Errorf("no on-CPU ratio: %q", note)
+	}
+	some.AcrossOnCPU, some.DifferOnCPU = 3, 1
+	if note, want := calibrationNote(some, true), "on a CPU, which leaves that cost out, 1 of 3 differ"; !strings.Contains(note, want) {
+		t.Errorf("%q, want %q in it", note, want)
+	}
 }

@@ -685,14 +685,25 @@ type Calibration struct {
 	// level, about one in twenty by chance alone. DifferAcross counts
 	// those of them that cross a process boundary, Across all such pairs.
 	Differ, DifferAcross, Across int
+	// DifferOnCPU counts the pairs across a process boundary whose time on
+	// a CPU differs (OnCPU's interval excludes 1): the work itself ran at
+	// another speed there, beyond what reaching the process costs.
+	// AcrossOnCPU counts those with an on-CPU ratio at all (a file needs
+	// spans for it).
+	DifferOnCPU, AcrossOnCPU int
 }
 
 // A CalibrationPair is the time of B over the time of A, paired by round.
 // Across is set when one of the two runs in worker processes and the other
 // does not.
 type CalibrationPair struct {
-	A, B   *Point
-	Ratio  Ratio
+	A, B  *Point
+	Ratio Ratio
+	// OnCPU is the ratio of the cells' time on a CPU in their chunks
+	// (span less time off a CPU, run by run), which leaves out a worker
+	// process's dispatch and join and its wake-up: across a process
+	// boundary, what is left to differ is the speed of the work itself.
+	OnCPU  Ratio
 	Across bool
 }
 
@@ -717,8 +728,9 @@ func (sc *Scaling) Calibration() *Calibration {
 	for i, a := range cells {
 		for _, b := range cells[i+1:] {
 			r := ratioOf(b.Cell.series(UnitTime), a.Cell.series(UnitTime))
+			onCPU := ratioOf(a.Cell.cpuRates(""), b.Cell.cpuRates(""))
 			across := resultfile.InWorkerProcesses(a.Cell.Strategy) != resultfile.InWorkerProcesses(b.Cell.Strategy)
-			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r, Across: across})
+			c.Pairs = append(c.Pairs, CalibrationPair{A: a, B: b, Ratio: r, OnCPU: onCPU, Across: across})
 			if across {
 				c.Across++
 			}
@@ -735,6 +747,12 @@ func (sc *Scaling) Calibration() *Calibration {
 				c.Differ++
 				if across {
 					c.DifferAcross++
+				}
+			}
+			if across && onCPU.Valid() {
+				c.AcrossOnCPU++
+				if onCPU.Lo > 1 || onCPU.Hi < 1 {
+					c.DifferOnCPU++
 				}
 			}
 		}

@@ -414,28 +414,83 @@ func TestOnlyOurOwnStrategiesAreFlaggedAboveOneHundredPercent(t *testing.T) {
 }
 
 func TestCalibrationComparesTheIdenticalWorkCells(t *testing.T) {
-	s, err := Read(withStrategy(t, synthetic(t, 0.1, []int{1, 2}, ""), "procpool", 1.1))
+	for _, tt := range []struct {
+		name string
+		// spans scales procpool's time in its chunks: 1 puts its 10%
+		// outside them (what reaching a worker process costs), 1.1
+		// inside (the work itself ran slower there).
+		spans       float64
+		differOnCPU int
+	}{
+		{"the boundary's cost", 1, 0},
+		{"slower work", 1.1, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Read(scaleSpans(t, withStrategy(t, synthetic(t, 0.1, []int{1, 2}, ""), "procpool", 1.1), "procpool", tt.spans))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := Analyze(s)[0].Calibration()
+			// serial, serial-aa, goroutines/1 and procpool/1: six pairs,
+			// and the three with procpool (10% slower), across the
+			// process boundary, differ.
+			if c == nil || len(c.Cells) != 4 || len(c.Pairs) != 6 || c.Differ < 3 || !within(c.Gap, 0.1, 0.3) {
+				t.Fatalf("calibration %+v", c)
+			}
+			// serial, serial-aa and goroutines/1 do the same work in one
+			// process.
+			if c.GapWithin > 0.05 || c.GapWithin >= c.Gap {
+				t.Errorf("gap %.1f%% on one side of the process boundary, %.1f%% in all: want the 10%% only across it", 100*c.GapWithin, 100*c.Gap)
+			}
+			if c.Across != 3 || c.DifferAcross != 3 {
+				t.Errorf("%d pairs across processes, %d of them differing: want 3 and 3", c.Across, c.DifferAcross)
+			}
+			if c.DifferOnCPU != tt.differOnCPU {
+				t.Errorf("%d pairs across processes differ on a CPU, want %d", c.DifferOnCPU, tt.differOnCPU)
+			}
+			for _, p := range c.Pairs {
+				if want := p.A.Cell.Strategy == "procpool" || p.B.Cell.Strategy == "procpool"; p.Across != want {
+					t.Errorf("%s vs %s: across = %v, want %v", p.B.Cell.Strategy, p.A.Cell.Strategy, p.Across, want)
+				}
+				want := 1.0
+				if p.Across {
+					want = tt.spans
+					if p.A.Cell.Strategy == "procpool" {
+						want = 1 / want
+					}
+				}
+				if !within(p.OnCPU.Center, want*0.97, want*1.03) {
+					t.Errorf("%s vs %s: on a CPU %v, want about %.2f", p.B.Cell.Strategy, p.A.Cell.Strategy, p.OnCPU, want)
+				}
+			}
+		})
+	}
+}
+
+// scaleSpans multiplies the spans of strategy's samples in the file at path
+// by k, and their time off a CPU with them.
+func scaleSpans(t *testing.T, path, strategy string, k float64) string {
+	t.Helper()
+	content, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := Analyze(s)[0].Calibration()
-	// serial, serial-aa, goroutines/1 and procpool/1: six pairs, and the
-	// three with procpool (10% slower), across the process boundary, differ.
-	if c == nil || len(c.Cells) != 4 || len(c.Pairs) != 6 || c.Differ < 3 || !within(c.Gap, 0.1, 0.3) {
-		t.Fatalf("calibration %+v", c)
-	}
-	// serial, serial-aa and goroutines/1 do the same work in one process.
-	if c.GapWithin > 0.05 || c.GapWithin >= c.Gap {
-		t.Errorf("gap %.1f%% on one side of the process boundary, %.1f%% in all: want the 10%% only across it", 100*c.GapWithin, 100*c.Gap)
-	}
-	if c.Across != 3 || c.DifferAcross != 3 {
-		t.Errorf("%d pairs across processes, %d of them differing: want 3 and 3", c.Across, c.DifferAcross)
-	}
-	for _, p := range c.Pairs {
-		if want := p.A.Cell.Strategy == "procpool" || p.B.Cell.Strategy == "procpool"; p.Across != want {
-			t.Errorf("%s vs %s: across = %v, want %v", p.B.Cell.Strategy, p.A.Cell.Strategy, p.Across, want)
+	lines := strings.Split(string(content), "\n")
+	for i, line := range lines {
+		if !strings.Contains(line, "strategy="+strategy+"/") {
+			continue
 		}
+		f := strings.Fields(line)
+		for j := 3; j < len(f); j++ {
+			if strings.HasPrefix(f[j], "span-") || strings.HasPrefix(f[j], "wait-") {
+				var v float64
+				fmt.Sscan(f[j-1], &v)
+				f[j-1] = fmt.Sprint(v * k)
+			}
+		}
+		lines[i] = strings.Join(f, " ")
 	}
+	return writeFile(t, "spans.txt", strings.Join(lines, "\n"))
 }
 
 // aaFile writes a result file of the given rounds in which serial and its
