@@ -100,7 +100,7 @@ func TestVerifyRejectsAWrongOutput(t *testing.T) {
 	}{
 		{p: Params{Kernel: "matmul", Shape: "square", Size: 64, Chunks: 4, Seed: 1}, offset: 8 * 777, spoil: 1e-9},
 		{p: Params{Kernel: "hash", Shape: "uniform", Size: 1 << 18, Chunks: 4, Seed: 1}, offset: 5*32 + 31},
-		{p: Params{Kernel: "search", Shape: "uniform", Size: 1000, Chunks: 4, Seed: 1}, offset: 8 * 301},
+		{p: Params{Kernel: "search", Shape: "uniform", Size: 4000, Chunks: 4, Seed: 1}, offset: 8 * 301},
 	}
 	for _, tt := range tests {
 		t.Run(tt.p.Kernel, func(t *testing.T) {

@@ -557,7 +557,7 @@ func TestSizeAutoPicksBigSizesOnlyOnBigMachines(t *testing.T) {
 	}{
 		{2, map[string]string{"hash": "default", "matmul": "default", "search": "default"}},
 		{16, map[string]string{"hash": "default", "matmul": "default", "search": "default"}},
-		{128, map[string]string{"hash": "large", "matmul": "large", "search": "default"}},
+		{128, map[string]string{"hash": "large", "matmul": "large", "search": "large"}},
 	}
 	for _, tt := range tests {
 		plan, err := makePlan("hash,matmul,search", "", "auto,default", 0, 1, tt.usable)

@@ -207,13 +207,13 @@ class Hash:
 
 class Search:
     """Input: the keys (sorted uint64), then the queries (uint64), queries =
-    max(1, keys/2); output: one int64 per query, its index or -1."""
+    max(1, keys/8); output: one int64 per query, its index or -1."""
 
     item_bytes = 8
 
     def __init__(self, p, buf):
         nkeys = p["size"]
-        self.items = max(1, nkeys // 2)
+        self.items = max(1, nkeys // 8)
         out_off = layout((nkeys + self.items) * 8, self.items * 8, len(buf))
         words = buf[:(nkeys + self.items) * 8].cast("Q")
         # bisect works on any sequence: searching the memoryview itself reads
