@@ -536,3 +536,16 @@ func TestTimingsAddWorkerByWorkerAndDivide(t *testing.T) {
 		t.Errorf("a strategy that reports no waits got %v", w)
 	}
 }
+
+// poison leaves every output byte 0xA5, whatever the outputs' length.
+func TestPoisonCoversEveryOutputByte(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 64, 1000, 4099} {
+		w := &Workload{out: make([]byte, n)}
+		w.poison()
+		for i, b := range w.out {
+			if b != 0xA5 {
+				t.Fatalf("%d bytes: byte %d is %#x", n, i, b)
+			}
+		}
+	}
+}

@@ -84,8 +84,14 @@ func (w *Workload) Chunks() int { return w.Kernel.Params().Chunks }
 // not -1, not a plausible digest), so that a run that skips a chunk cannot
 // pass verification on the previous run's outputs.
 func (w *Workload) poison() {
-	for i := range w.out {
-		w.out[i] = 0xA5
+	if len(w.out) == 0 {
+		return
+	}
+	// Doubling copies (memmove) rather than a byte loop: 2 MiB of
+	// matmul's outputs took 0.7 ms a run byte by byte.
+	w.out[0] = 0xA5
+	for n := 1; n < len(w.out); n *= 2 {
+		copy(w.out[n:], w.out[:n])
 	}
 }
 

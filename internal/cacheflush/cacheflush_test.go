@@ -7,20 +7,38 @@ import (
 	"unsafe"
 )
 
+// withEach runs test once with Range and once with each flush instruction
+// this CPU has, called as Range calls it.
+func withEach(t *testing.T, test func(t *testing.T, flush func(b []byte))) {
+	t.Run("Range", func(t *testing.T) { test(t, Range) })
+	for _, name := range Instructions {
+		f := flushes[name]
+		t.Run(name, func(t *testing.T) {
+			test(t, func(b []byte) {
+				if len(b) > 0 {
+					f(&b[0], len(b))
+				}
+			})
+		})
+	}
+}
+
 // Range must leave memory as it was, whatever the alignment and length.
 func TestRangeKeepsTheBytes(t *testing.T) {
-	buf := make([]byte, 10000)
-	for i := range buf {
-		buf[i] = byte(i * 7)
-	}
-	for _, r := range [][2]int{{0, 0}, {0, 1}, {1, 63}, {63, 65}, {100, 9000}, {0, 10000}} {
-		Range(buf[r[0]:r[1]])
-	}
-	for i := range buf {
-		if buf[i] != byte(i*7) {
-			t.Fatalf("byte %d changed", i)
+	withEach(t, func(t *testing.T, flush func([]byte)) {
+		buf := make([]byte, 10000)
+		for i := range buf {
+			buf[i] = byte(i * 7)
 		}
-	}
+		for _, r := range [][2]int{{0, 0}, {0, 1}, {1, 63}, {63, 65}, {100, 9000}, {0, 10000}} {
+			flush(buf[r[0]:r[1]])
+		}
+		for i := range buf {
+			if buf[i] != byte(i*7) {
+				t.Fatalf("byte %d changed", i)
+			}
+		}
+	})
 }
 
 // After Range, reading the range again costs more than reading it while it
@@ -32,6 +50,10 @@ func TestRangeEvicts(t *testing.T) {
 	if !Supported {
 		t.Skip("no flush on this architecture")
 	}
+	withEach(t, testEvicts)
+}
+
+func testEvicts(t *testing.T, flush func([]byte)) {
 	const lines = 4096 // 256 KiB
 	chain := make([]uint64, lines*LineSize/8)
 	order := rand.New(rand.NewPCG(1, 2)).Perm(lines)
@@ -52,7 +74,7 @@ func TestRangeEvicts(t *testing.T) {
 	for range 20 {
 		read()
 		w := read()
-		Range(buf)
+		flush(buf)
 		c := read()
 		if warm == 0 || w < warm {
 			warm = w
