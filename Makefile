@@ -9,10 +9,13 @@ CPUS     := $(shell seq -s, 1 $(NCPU))
 # the wall-clock deadline (golang/go#75804); a count has no deadline, so a
 # loaded machine only makes the run slower.
 FUZZTIME ?= 100000x
-# Flags for corescale run in make report: three forks, so that the
-# intervals cover what differs between processes, and a budget that ends
-# the sweep within 5 minutes on 2 cores; add e.g. RUNFLAGS='-size small'.
-REPORTFLAGS ?= -forks 3 -budget 2s -size auto
+# Flags for corescale run in make report: five forks, so that the
+# intervals cover what differs between processes (where the processes
+# agree, the t interval over three forks is 1.6 times as wide as the
+# bootstrap's, over five 1.1 times), and
+# corescale's default budget (3 s per cell), which ends the sweep within
+# 5 minutes on 2 cores; add e.g. RUNFLAGS='-size small'.
+REPORTFLAGS ?= -forks 5 -size auto
 RUNFLAGS ?=
 # References measured beside the sweep in make report: native (openssl,
 # FP64 peak, memory probe), python (Python's multiprocessing.Pool on the
