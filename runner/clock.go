@@ -22,10 +22,11 @@ import "time"
 // cost more than they gain.
 const clockChain = 1 << 18
 
-// probeEvery is the longest a sample's runs go unprobed: a sample of many
-// short runs is probed after those that end that long after the last
-// probe, so that its probes follow the wave without costing a probe per
-// run.
+// probeEvery is the longest a sample's runs go unprobed: each run is
+// probed before it (its runs are spread over the round, with other cells
+// between them), the last after it too, and any other after it when it
+// ends that long after the last probe (a long run), so that the probes
+// follow the wave the runs ran in.
 const probeEvery = 10 * time.Millisecond
 
 var clockSink uint64

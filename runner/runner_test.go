@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -407,6 +408,45 @@ func TestRoundOrderGivesNoCellAFavouriteNeighbour(t *testing.T) {
 	}
 }
 
+// A round visits cell i runs[i] times, in passes of a fresh order each:
+// the runs of a sample spread over the round, so that two cells with as
+// many runs sit at the same place in it on average, whichever goes first.
+func TestRoundVisitsSpreadASamplesRunsOverTheRound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 0))
+	for _, runs := range [][]int{{1}, {1, 1, 1}, {7, 7, 7, 7, 1, 1}, {7, 13, 13, 1, 7}} {
+		const rounds = 4000
+		place := make([]float64, len(runs)) // mean place of a cell's runs, as a fraction of the round
+		total := 0
+		for _, n := range runs {
+			total += n
+		}
+		for range rounds {
+			visits := roundVisits(rng, runs)
+			count := make([]int, len(runs))
+			for at, i := range visits {
+				count[i]++
+				place[i] += float64(at) / float64(total-1) / float64(runs[i]) / rounds
+			}
+			if !slices.Equal(count, runs) {
+				t.Fatalf("runs %v: a round visited the cells %v times", runs, count)
+			}
+		}
+		// Cells with as many runs share their mean place; a cell with
+		// more runs takes part in later passes, so its runs sit later on
+		// average than those of a cell with fewer, which are all early.
+		for i := range runs {
+			for j := range runs {
+				switch {
+				case runs[i] == runs[j] && math.Abs(place[i]-place[j]) > 0.02:
+					t.Errorf("runs %v: cells %d and %d, %d runs each, sit at %.3f and %.3f of the round on average", runs, i, j, runs[i], place[i], place[j])
+				case runs[i] > runs[j] && place[i] < place[j]+0.05:
+					t.Errorf("runs %v: cell %d's %d runs sit at %.3f of the round on average, cell %d's %d at %.3f: want the longer sample spread later", runs, i, runs[i], place[i], j, runs[j], place[j])
+				}
+			}
+		}
+	}
+}
+
 func TestSweepSamplesAConfigurationOverTheSameRounds(t *testing.T) {
 	plan := Plan{
 		Configs:    smallParams(t)[:1],
@@ -436,9 +476,9 @@ func TestSweepSamplesAConfigurationOverTheSameRounds(t *testing.T) {
 }
 
 // A cell whose runs are shorter than sampleFloor is sampled as the mean of
-// as many runs back to back as fill it, and the result file says how
-// many; a cell of long runs takes one run per sample.
-func TestShortRunsAreSampledBackToBack(t *testing.T) {
+// as many runs as fill it, and the result file says how many; a cell of
+// long runs takes one run per sample.
+func TestShortRunsAreSampledSeveralToASample(t *testing.T) {
 	p, err := kernels.Defaults("matmul", "small") // n = 128: a fraction of a millisecond
 	if err != nil {
 		t.Fatal(err)

@@ -97,33 +97,31 @@ type Sample struct {
 	Cell   Cell
 	Work   kernels.Work // of the run: under weak scaling it grows with Workers
 	Timing Timing       // of one run: the mean of Runs
-	// Runs is how many runs back to back the sample is the mean of (see
-	// sampleFloor); 0 means 1.
+	// Runs is how many runs the sample is the mean of, spread over its
+	// round (see sampleFloor and roundVisits); 0 means 1.
 	Runs int
 	// Clock is the mean time of the clock probes taken around its runs
 	// (see probeClock): higher when the CPU ran slower. 0: not probed.
 	Clock time.Duration
 }
 
-// sampleFloor is the least time a sample takes: a cell whose runs are
-// shorter measures as many back to back as fill it, and its sample is
+// sampleFloor is the least time a sample's runs take: a cell whose runs
+// are shorter measures as many as fill it in each round, and its sample is
 // their mean. A single run of a few milliseconds is at the mercy of
 // whatever else the machine does in those milliseconds (matmul's 8 ms runs
 // spread +-4% to +-12% on a 2-vCPU VM, where 50 ms hash runs spread 2%),
 // and a run of microseconds would be timer noise; the mean of a few is
-// steadier, and every run is still verified. Back to back, the runs of a
-// sample find the pool's workers awake; each still starts with its region
-// flushed from the caches.
+// steadier, and every run is still verified. Each run starts with its
+// region flushed from the caches and the machine settled (see Measure).
 const sampleFloor = 25 * time.Millisecond
 
 // setRuns sets how many runs each cell's samples take: for corescale's own
 // cells, one count per worker count, from their warm-up walls pooled; for
-// a reference, which runs other code at its own speed, its own. A sample
-// is the mean of its runs, and the first of them can differ from the rest
-// (it follows another cell: workers asleep, caches as that cell left
-// them), so two cells whose samples hold different run counts weigh it
-// differently: identical cells at one worker were measured with 6 runs
-// a sample beside 7 when each took its own count from its own warm-up.
+// a reference, which runs other code at its own speed, its own. Cells that
+// do the same work are so sampled alike: when a sample's runs were back to
+// back and only its first followed another cell, identical cells at one
+// worker were measured with 6 runs a sample beside 7, each count from its
+// own warm-up, and weighed that first run differently.
 func setRuns(cells []*cellState) {
 	pooled := map[int][]float64{}
 	for _, st := range cells {
@@ -393,29 +391,23 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 
 	var spent time.Duration
 	round := func(keep bool) error {
-		kept := make([]Sample, len(active)) // in the cells' order, whatever the measuring order
-		for _, i := range roundOrder(order, len(active)) {
+		runs := make([]int, len(active))
+		for i, st := range active {
+			runs[i] = 1
+			if keep {
+				runs[i] = max(1, st.runs)
+			}
+		}
+		sums := make([]Timing, len(active)) // in the cells' order, whatever the measuring order
+		clocks := make([]clockMeter, len(active))
+		done := make([]int, len(active))
+		for _, i := range roundVisits(order, runs) {
 			st := active[i]
 			start := time.Now()
 			tracker.job(st.Name(), start, st.walls)
-			runs := 1
-			if keep {
-				runs = max(1, st.runs)
-			}
-			var t Timing
-			var err error
-			var clock clockMeter
-			for r := 0; r < runs && err == nil; r++ {
-				jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
-				var one Timing
-				one, err = measure(jobCtx, st.strategy, st.workload, st.Sched, &clock, r == 0, r == runs-1)
-				cancel()
-				t = t.Add(one)
-				if !keep {
-					st.warm = append(st.warm, one.Wall.Seconds())
-				}
-			}
-			t = t.Div(runs)
+			jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
+			one, err := measure(jobCtx, st.strategy, st.workload, st.Sched, &clocks[i], true, done[i] == runs[i]-1)
+			cancel()
 			spent += time.Since(start)
 			if errors.Is(err, ErrStuck) {
 				stuck = true
@@ -426,15 +418,21 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 				}
 				return interrupted(ctx, out, err)
 			}
-			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: t, Runs: runs, Clock: clock.mean()}
+			if !keep {
+				st.warm = append(st.warm, one.Wall.Seconds())
+			}
+			sums[i] = sums[i].Add(one)
+			done[i]++
 		}
 		if !keep {
 			return nil
 		}
 		// A round counts only once it is complete: the k-th sample of
 		// every cell is round k.
-		for i, s := range kept {
-			active[i].walls = append(active[i].walls, s.Timing.Wall.Seconds())
+		kept := make([]Sample, len(active))
+		for i, st := range active {
+			kept[i] = Sample{Cell: st.Cell, Work: st.workload.Kernel.Work(), Timing: sums[i].Div(done[i]), Runs: done[i], Clock: clocks[i].mean()}
+			st.walls = append(st.walls, kept[i].Timing.Wall.Seconds())
 		}
 		out.Samples = append(out.Samples, kept...)
 		tracker.samples += len(kept)
@@ -486,12 +484,44 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// roundOrder is the order in which a round measures n cells: a uniformly
-// random permutation, so that every cell follows every other equally often
-// over the rounds and drift or a noisy neighbour hits all cells alike (a
-// fixed order rotated by one each round left a cell behind the same
-// neighbour in 84 of 87 rounds, and 2-5% slower than its identical twin).
+// roundOrder is the order in which a pass of a round measures n cells: a
+// uniformly random permutation, so that every cell follows every other
+// equally often over the rounds and drift or a noisy neighbour hits all
+// cells alike (a fixed order rotated by one each round left a cell behind
+// the same neighbour in 84 of 87 rounds, and 2-5% slower than its
+// identical twin).
 func roundOrder(rng *rand.Rand, n int) []int { return rng.Perm(n) }
+
+// roundVisits is the order of a round's runs, runs[i] of cell i: in passes,
+// each a fresh roundOrder of the cells with runs left, so that a sample's
+// runs are spread over its round rather than taken back to back. The
+// machine's speed wanders over a round (on a 2-vCPU KVM guest, by +-5% in
+// a wave of about 350 ms), and two cells whose runs were back to back at
+// two places in the round caught it at two phases: matmul's A/A samples
+// spread +-1.8-2.5% within a round that way, +-1.0% spread over it
+// (noise floors +-1.2-2.2% against +-0.8-1.0%, three sweeps each).
+// Spread, every run also follows another cell, as a sample of one run
+// always did: back to back, a sample's later runs found what its own first
+// run left (matmul's packing workspace in the core's caches, the runtime's
+// threads just used), 1-2.5% faster at 2 workers than a run that followed
+// another cell.
+func roundVisits(rng *rand.Rand, runs []int) []int {
+	var visits []int
+	for pass := 0; ; pass++ {
+		var left []int
+		for i, n := range runs {
+			if n > pass {
+				left = append(left, i)
+			}
+		}
+		if len(left) == 0 {
+			return visits
+		}
+		for _, j := range roundOrder(rng, len(left)) {
+			visits = append(visits, left[j])
+		}
+	}
+}
 
 // stop decides whether a configuration has enough rounds; when it stops
 // with cells short of the asked precision, it lists them in out.
