@@ -230,9 +230,16 @@ func (s *Set) add(smp resultfile.Sample, file int, rounded bool, index map[strin
 	}
 	c.Rounds = append(c.Rounds, smp.Round)
 	c.Forks = append(c.Forks, smp.Fork)
+	// A unit's k-th value is its sample's in round k: a line that names a
+	// unit twice gives it its first value only, so that no unit holds
+	// more values than the cell has samples.
+	seen := map[string]bool{}
 	for _, v := range smp.Values {
 		value, unit := resultfile.Tidy(v.Value, v.Unit)
-		c.Values[unit] = append(c.Values[unit], value)
+		if !seen[unit] {
+			seen[unit] = true
+			c.Values[unit] = append(c.Values[unit], value)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +112,19 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A line that names a unit twice keeps its first value: a unit's values
+// stay one per sample, in the samples' order (the fuzzer found a report
+// that indexed rounds by such a unit's second value and panicked).
+func TestReadKeepsOneValueOfAUnitPerSample(t *testing.T) {
+	path := writeFile(t, "twice.txt", "BenchmarkHash/strategy=serial/workers=1 1 5 ns/op 7 ns/op\nBenchmarkHash/strategy=serial/workers=1 1 6 ns/op\n")
+	s, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Cells[0].Values[UnitTime]; len(got) != 2 || math.Abs(got[0]-5e-9) > 1e-15 || math.Abs(got[1]-6e-9) > 1e-15 {
+		t.Errorf("sec/op values %v, want the first of each line: [5e-09 6e-09]", got)
+	}
+	NewReport(s) // analyses without panicking
 }
