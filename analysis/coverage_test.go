@@ -87,3 +87,26 @@ func TestPairedIntervalsCoverTheTrueRatioAcrossForks(t *testing.T) {
 		}
 	}
 }
+
+func TestForkIntervalLeavesOutForksTooShortToCount(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		groups [][]float64
+		ok     bool
+	}{
+		{"one fork", [][]float64{{1, 1.01, 0.99}}, false},
+		{"a second fork of one pair", [][]float64{{1, 1.01, 0.99}, {1.5}}, false},
+		{"no spread", [][]float64{{1, 1.01, 0.99}, {0.98, 1, 1.02}}, false},
+		{"two forks", [][]float64{{1, 1.01, 0.99}, {1.02, 1.03, 1.01}}, true},
+	} {
+		lo, hi, ok := forkInterval(tt.groups)
+		if ok != tt.ok {
+			t.Errorf("%s: ok %v, want %v", tt.name, ok, tt.ok)
+		}
+		// Two forks, medians 1 and 1.02: one degree of freedom, half
+		// width 12.71 x sd / sqrt(2) = 12.71 x |log 1.02| / 2 in logs.
+		if tt.ok && !(math.Abs(math.Log(hi/lo)/2-12.706*math.Log(1.02)/2) < 1e-3) {
+			t.Errorf("%s: [%v, %v], want a t interval of one degree of freedom", tt.name, lo, hi)
+		}
+	}
+}

@@ -20,7 +20,7 @@ import (
 // that drift whole. With one process the interval is the median's
 // distribution-free interval over its rounds' ratios. With forks (separate
 // processes, which carry their own luck of memory placement: the unit of
-// replication) it is the wider of a percentile bootstrap that resamples
+// replication) it is the union of a percentile bootstrap that resamples
 // forks and, within each, rounds, and the t interval over the forks' own
 // medians.
 //
@@ -224,15 +224,20 @@ func ratioOf(num, den series) Ratio {
 // forkInterval is the 95% t interval of the mean over the forks of their
 // median log ratio: the fork, a process with its own luck of memory
 // placement and of the CPUs its workers landed on, as the unit of
-// replication. ok is false with fewer than two forks or no spread.
+// replication. Forks of fewer than minForkPairs pairs (an interrupted
+// last one) have no median worth the name and are left out. ok is false
+// with fewer than two forks left or no spread. Two forks give one degree
+// of freedom, t = 12.7: an honest interval, and a wide one.
 func forkInterval(groups [][]float64) (lo, hi float64, ok bool) {
-	k := len(groups)
+	var logs []float64
+	for _, g := range groups {
+		if m := median(slices.Clone(g)); len(g) >= minForkPairs && m > 0 {
+			logs = append(logs, math.Log(m))
+		}
+	}
+	k := len(logs)
 	if k < 2 {
 		return 0, 0, false
-	}
-	logs := make([]float64, k)
-	for i, g := range groups {
-		logs[i] = math.Log(median(slices.Clone(g)))
 	}
 	mean, sd := stat.MeanStdDev(logs, nil)
 	if !(sd > 0) {
@@ -242,6 +247,10 @@ func forkInterval(groups [][]float64) (lo, hi float64, ok bool) {
 	half := t * sd / math.Sqrt(float64(k))
 	return math.Exp(mean - half), math.Exp(mean + half), true
 }
+
+// minForkPairs is the fewest pairs a fork needs to count in the t
+// interval over forks.
+const minForkPairs = 3
 
 // unpairedRatio is the ratio of the medians of num and den, with a 95%
 // percentile-bootstrap interval that resamples each side on its own. With

@@ -230,9 +230,10 @@ func (s *Set) add(smp resultfile.Sample, file int, rounded bool, index map[strin
 	}
 	c.Rounds = append(c.Rounds, smp.Round)
 	c.Forks = append(c.Forks, smp.Fork)
-	// A unit's k-th value is its sample's in round k: a line that names a
-	// unit twice gives it its first value only, so that no unit holds
-	// more values than the cell has samples.
+	// A unit's k-th value is the cell's k-th sample's, placed by Rounds[k]
+	// and Forks[k]: a line that names a unit twice gives it its first
+	// value only, so that no unit holds more values than the cell has
+	// samples.
 	seen := map[string]bool{}
 	for _, v := range smp.Values {
 		value, unit := resultfile.Tidy(v.Value, v.Unit)

@@ -59,8 +59,7 @@ type Sample struct {
 	// package comment).
 	Round, Fork int
 	// Iters is the benchmark's iteration count: go test's, or the number
-	// of runs back to back whose mean corescale run's sample is; 0 stands
-	// for 1.
+	// of runs whose mean corescale run's sample is; 0 stands for 1.
 	Iters  int
 	Values []Value
 	// Unread lists the parts of the name that the cell does not hold: in

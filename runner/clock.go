@@ -22,11 +22,12 @@ import "time"
 // cost more than they gain.
 const clockChain = 1 << 18
 
-// probeEvery is the longest a sample's runs go unprobed: each run is
-// probed before it (its runs are spread over the round, with other cells
-// between them), the last after it too, and any other after it when it
-// ends that long after the last probe (a long run), so that the probes
-// follow the wave the runs ran in.
+// probeEvery is the longest a sample's runs go unprobed: a sample is
+// probed before its first run and after its last, and before or after any
+// other when its last probe is that old (its runs are spread over the
+// round, so with other cells' runs between them that is most of them),
+// so that its probes follow the wave its runs ran in without a probe (0.4
+// ms) before each of many short runs.
 const probeEvery = 10 * time.Millisecond
 
 var clockSink uint64

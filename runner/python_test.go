@@ -105,8 +105,8 @@ func TestPythonErrorsAreReportedNotFatal(t *testing.T) {
 
 func TestPythonCancellationKillsTheProcessGroup(t *testing.T) {
 	needPython(t)
-	// Pure-Python bisect over 2^21 keys: a million queries take about a
-	// second, long enough to be cancelled in the middle.
+	// Pure-Python bisect over 2^21 keys: 2^18 queries take about a quarter
+	// of a second, long enough to be cancelled in the middle.
 	w := newWorkload(t, kernels.Params{Kernel: "search", Shape: "uniform", Size: 1 << 21, Chunks: 64, Seed: 1})
 	s := newPyStrategy(t, "py-pool", w, 2)
 	pid := s.(python).p.Pid()

@@ -413,7 +413,7 @@ func TestRoundOrderGivesNoCellAFavouriteNeighbour(t *testing.T) {
 // many runs sit at the same place in it on average, whichever goes first.
 func TestRoundVisitsSpreadASamplesRunsOverTheRound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 0))
-	for _, runs := range [][]int{{1}, {1, 1, 1}, {7, 7, 7, 7, 1, 1}, {7, 13, 13, 1, 7}} {
+	for _, runs := range [][]int{{1}, {3}, {1, 1, 1}, {7, 7, 7, 7, 1, 1}, {7, 13, 13, 1, 7}, {2, 5}, {2, 2}} {
 		const rounds = 4000
 		place := make([]float64, len(runs)) // mean place of a cell's runs, as a fraction of the round
 		total := 0
@@ -425,7 +425,14 @@ func TestRoundVisitsSpreadASamplesRunsOverTheRound(t *testing.T) {
 			count := make([]int, len(runs))
 			for at, i := range visits {
 				count[i]++
-				place[i] += float64(at) / float64(total-1) / float64(runs[i]) / rounds
+				if total > 1 {
+					place[i] += float64(at) / float64(total-1) / float64(runs[i]) / rounds
+				}
+				// A run follows another cell's, unless only its cell
+				// has runs left.
+				if at > 0 && visits[at-1] == i && count[i] <= secondMost(runs) {
+					t.Fatalf("runs %v: round %v visits cell %d twice in a row", runs, visits, i)
+				}
 			}
 			if !slices.Equal(count, runs) {
 				t.Fatalf("runs %v: a round visited the cells %v times", runs, count)
@@ -445,6 +452,15 @@ func TestRoundVisitsSpreadASamplesRunsOverTheRound(t *testing.T) {
 			}
 		}
 	}
+}
+
+// secondMost is the largest of runs once one of its largest is left out.
+func secondMost(runs []int) int {
+	sorted := slices.Sorted(slices.Values(runs))
+	if len(sorted) < 2 {
+		return 0
+	}
+	return sorted[len(sorted)-2]
 }
 
 func TestSweepSamplesAConfigurationOverTheSameRounds(t *testing.T) {

@@ -406,7 +406,7 @@ func sweepConfig(ctx context.Context, plan Plan, cells []Cell, order *rand.Rand,
 			start := time.Now()
 			tracker.job(st.Name(), start, st.walls)
 			jobCtx, cancel := context.WithTimeout(ctx, plan.jobTimeout(st.walls))
-			one, err := measure(jobCtx, st.strategy, st.workload, st.Sched, &clocks[i], true, done[i] == runs[i]-1)
+			one, err := measure(jobCtx, st.strategy, st.workload, st.Sched, &clocks[i], done[i] == 0, done[i] == runs[i]-1)
 			cancel()
 			spent += time.Since(start)
 			if errors.Is(err, ErrStuck) {
@@ -500,8 +500,9 @@ func roundOrder(rng *rand.Rand, n int) []int { return rng.Perm(n) }
 // two places in the round caught it at two phases: matmul's A/A samples
 // spread +-1.8-2.5% within a round that way, +-1.0% spread over it
 // (noise floors +-1.2-2.2% against +-0.8-1.0%, three sweeps each).
-// Spread, every run also follows another cell, as a sample of one run
-// always did: back to back, a sample's later runs found what its own first
+// Spread, every run also follows another cell (unless one cell has more
+// runs than every other, whose last runs then have only each other), as a
+// sample of one run always did: back to back, a sample's later runs found what its own first
 // run left (matmul's packing workspace in the core's caches, the runtime's
 // threads just used), 1-2.5% faster at 2 workers than a run that followed
 // another cell.
@@ -517,7 +518,12 @@ func roundVisits(rng *rand.Rand, runs []int) []int {
 		if len(left) == 0 {
 			return visits
 		}
-		for _, j := range roundOrder(rng, len(left)) {
+		order := roundOrder(rng, len(left))
+		if n := len(visits); n > 0 && len(left) > 1 && left[order[0]] == visits[n-1] {
+			// A pass does not begin with the cell that ended the last.
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, j := range order {
 			visits = append(visits, left[j])
 		}
 	}
