@@ -102,8 +102,18 @@ func TestTheLoadCheckIgnoresOurOwnPastWork(t *testing.T) {
 	<-done
 	<-done
 	// Our two spinners raised the load average toward 2; they must not
-	// count now (another test package starting meanwhile may add one).
-	if after, _ := othersRunnable(); after >= 2 {
-		t.Errorf("%d other tasks runnable right after our own work stopped", after)
+	// count now. Other test packages that go test runs meanwhile may be
+	// runnable at any one reading (two were, once): the fewest of ten
+	// readings over 100 ms is what a count of our own past work could not
+	// bring below 2, and theirs comes and goes.
+	fewest := -1
+	for range 10 {
+		if after, _ := othersRunnable(); fewest < 0 || after < fewest {
+			fewest = after
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if fewest >= 2 {
+		t.Errorf("%d other tasks runnable, at the fewest, in the 100 ms after our own work stopped", fewest)
 	}
 }
