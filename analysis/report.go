@@ -454,6 +454,7 @@ func describe(c map[string]string) string {
 	add("cgroup quota %s", resultfile.ConfigCPUQuota)
 	add("%s", resultfile.ConfigGo)
 	add("dgemm %s", resultfile.NoteDgemm)
+	add("cache flush %s", resultfile.NoteFlush)
 	add("kernel %s", resultfile.NoteKernel)
 	add("package %s", resultfile.ConfigPkg)
 	add("commit %s", resultfile.NoteCommit)

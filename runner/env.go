@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/internal/cacheflush"
 	"github.com/corescale/corescale/internal/procstat"
 	"github.com/corescale/corescale/kernels/dgemm"
 	"github.com/corescale/corescale/resultfile"
@@ -90,6 +91,7 @@ func CheckEnv() Env {
 	add(resultfile.ConfigGovernor, governor)
 	add(resultfile.ConfigGo, runtime.Version())
 	note(resultfile.NoteDgemm, dgemm.Blocking())
+	note(resultfile.NoteFlush, cacheflush.Used())
 	if k := kernelNote(); k != "" {
 		note(resultfile.NoteKernel, k)
 	}

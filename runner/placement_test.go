@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/corescale/corescale/internal/cacheflush"
 	"github.com/corescale/corescale/internal/topology"
 	"github.com/corescale/corescale/kernels"
 	"github.com/corescale/corescale/kernels/dgemm"
@@ -229,17 +230,19 @@ func TestPinnedGoroutinesLeaveNoThreadPinned(t *testing.T) {
 	}
 }
 
-// The result file says which micro-kernel and blocking matmul ran with:
-// its speed depends on them as much as on the CPU.
-func TestEnvNotesNameTheDgemmKernel(t *testing.T) {
-	var got string
+// The result file says which micro-kernel and blocking matmul ran with
+// (its speed depends on them as much as on the CPU), and which flush every
+// run started from.
+func TestEnvNotesNameTheDgemmKernelAndTheFlush(t *testing.T) {
+	got := map[string]string{}
 	for _, n := range CheckEnv().Notes {
-		if n.Key == resultfile.NoteDgemm {
-			got = n.Value
-		}
+		got[n.Key] = n.Value
 	}
-	if got != dgemm.Blocking() || !strings.HasPrefix(got, dgemm.Kernel()+" ") {
-		t.Errorf("dgemm note %q, want %q", got, dgemm.Blocking())
+	if d := got[resultfile.NoteDgemm]; d != dgemm.Blocking() || !strings.HasPrefix(d, dgemm.Kernel()+" ") {
+		t.Errorf("dgemm note %q, want %q", d, dgemm.Blocking())
+	}
+	if f := got[resultfile.NoteFlush]; f == "" || f != cacheflush.Used() {
+		t.Errorf("cache-flush note %q, want %q", f, cacheflush.Used())
 	}
 }
 

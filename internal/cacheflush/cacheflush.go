@@ -13,6 +13,14 @@ package cacheflush
 // than the CPU's only skips lines; x86-64 and arm64 have 64-byte lines.
 const LineSize = 64
 
+// Used names the instruction Range flushes with, or "none".
+func Used() string {
+	if !Supported || len(Instructions) == 0 {
+		return "none"
+	}
+	return Instructions[0]
+}
+
 // Range evicts b from every cache level of every core, writing back what
 // is dirty, and returns once that is done. Where the architecture has no
 // such instruction available here, it does nothing (see Supported).
