@@ -505,8 +505,11 @@ func TestShortRunsAreSampledSeveralToASample(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range out.Samples {
-		if s.Runs < 2 || s.Timing.Wall >= sampleFloor {
-			t.Errorf("%s: a sample of %d runs of %v each, want several runs of less than %v", s.Cell.Name(), s.Runs, s.Timing.Wall, sampleFloor)
+		// Only the count is checked here, not that each run stayed short:
+		// beside another package's tests under -race, runs of 1 ms in the
+		// warm-up took 32-66 ms once timed.
+		if s.Runs < 2 {
+			t.Errorf("%s: a sample of %d runs of %v each, want several", s.Cell.Name(), s.Runs, s.Timing.Wall)
 		}
 		// The count comes from the warm-up's median run, which may have
 		// run beside another package's tests (go test ./... runs them in
