@@ -606,7 +606,9 @@ func (r *Report) calibrationTable(group []*Scaling) *Table {
 			if pair.Across {
 				where = "crossed"
 			}
-			row := []string{name(pair.B), name(pair.A), formatRatioCI(pair.Ratio, "x"), Verdict(pair.Ratio, sc.Floor()), formatRatioCI(pair.OnCPU, "x"), where}
+			// Three decimals: these pairs differ, if at all, by
+			// fractions of a per cent, which 1.00x (1.00-1.00) hides.
+			row := []string{name(pair.B), name(pair.A), formatRatioCIDigits(pair.Ratio, "x", 3), Verdict(pair.Ratio, sc.Floor()), formatRatioCIDigits(pair.OnCPU, "x", 3), where}
 			if multi {
 				row = append([]string{r.Set.Files[sc.Config.File].Label}, row...)
 			}
@@ -754,13 +756,18 @@ func formatRate(v float64, unit string) string {
 
 // formatRatioCI writes a ratio with its interval: "2.01x (1.99-2.03)".
 func formatRatioCI(r Ratio, suffix string) string {
+	return formatRatioCIDigits(r, suffix, 2)
+}
+
+// formatRatioCIDigits is formatRatioCI with digits decimals.
+func formatRatioCIDigits(r Ratio, suffix string, digits int) string {
 	if !r.Valid() {
 		return "-"
 	}
 	if math.IsNaN(r.Lo) {
-		return fmt.Sprintf("%.2f%s", r.Center, suffix)
+		return fmt.Sprintf("%.*f%s", digits, r.Center, suffix)
 	}
-	return fmt.Sprintf("%.2f%s (%.2f-%.2f)", r.Center, suffix, r.Lo, r.Hi)
+	return fmt.Sprintf("%.*f%s (%.*f-%.*f)", digits, r.Center, suffix, digits, r.Lo, digits, r.Hi)
 }
 
 // formatPercentCI writes a ratio as a percentage with its interval.

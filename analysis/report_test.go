@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -54,5 +55,25 @@ func TestCalibrationNoteSaysWhenNoPairCouldBeTaken(t *testing.T) {
 	some.AcrossOnCPU, some.DifferOnCPU = 3, 1
 	if note, want := calibrationNote(some, true), "on a CPU, which leaves that cost out, 1 of 3 differ"; !strings.Contains(note, want) {
 		t.Errorf("%q, want %q in it", note, want)
+	}
+}
+
+func TestRatiosAreWrittenWithTheirIntervals(t *testing.T) {
+	nan := math.NaN()
+	for _, tt := range []struct {
+		r      Ratio
+		digits int
+		want   string
+	}{
+		{Ratio{Center: 1.98, Lo: 1.961, Hi: 2.004, Rounds: 30}, 2, "1.98x (1.96-2.00)"},
+		// A calibration pair's 0.3% shows at three decimals, not at two.
+		{Ratio{Center: 0.9968, Lo: 0.9934, Hi: 0.9991, Rounds: 30}, 3, "0.997x (0.993-0.999)"},
+		{Ratio{Center: 0.9968, Lo: 0.9934, Hi: 0.9991, Rounds: 30}, 2, "1.00x (0.99-1.00)"},
+		{Ratio{Center: 1.5, Lo: nan, Hi: nan, Rounds: 1}, 2, "1.50x"},
+		{Ratio{Center: nan}, 3, "-"},
+	} {
+		if got := formatRatioCIDigits(tt.r, "x", tt.digits); got != tt.want {
+			t.Errorf("%v at %d digits: %q, want %q", tt.r, tt.digits, got, tt.want)
+		}
 	}
 }
