@@ -68,7 +68,8 @@ const (
 	NoteFailed      = "failed" // why a sweep stopped on an error
 	NoteBenchtime   = "benchtime"
 	// NoteDgemm is kernels/dgemm's micro-kernel and cache blocking on
-	// this machine ("avx512 8x24 KC=256 MC=256 NC=2040"). A note, not a
+	// this machine, and the pages its packing buffers are on ("avx512
+	// 8x24 KC=256 MC=256 NC=2040, packing on 2 MiB pages"). A note, not a
 	// configuration line: a run before a change to either must still
 	// compare with one after it in benchstat's one table.
 	NoteDgemm = "dgemm"

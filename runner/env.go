@@ -90,7 +90,7 @@ func CheckEnv() Env {
 	}
 	add(resultfile.ConfigGovernor, governor)
 	add(resultfile.ConfigGo, runtime.Version())
-	note(resultfile.NoteDgemm, dgemm.Blocking())
+	note(resultfile.NoteDgemm, dgemm.Blocking()+", "+dgemm.Pages())
 	note(resultfile.NoteFlush, cacheflush.Used())
 	if k := kernelNote(); k != "" {
 		note(resultfile.NoteKernel, k)

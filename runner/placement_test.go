@@ -238,8 +238,8 @@ func TestEnvNotesNameTheDgemmKernelAndTheFlush(t *testing.T) {
 	for _, n := range CheckEnv().Notes {
 		got[n.Key] = n.Value
 	}
-	if d := got[resultfile.NoteDgemm]; d != dgemm.Blocking() || !strings.HasPrefix(d, dgemm.Kernel()+" ") {
-		t.Errorf("dgemm note %q, want %q", d, dgemm.Blocking())
+	if d := got[resultfile.NoteDgemm]; d != dgemm.Blocking()+", "+dgemm.Pages() || !strings.HasPrefix(d, dgemm.Kernel()+" ") {
+		t.Errorf("dgemm note %q, want %q", d, dgemm.Blocking()+", "+dgemm.Pages())
 	}
 	if f := got[resultfile.NoteFlush]; f == "" || f != cacheflush.Used() {
 		t.Errorf("cache-flush note %q, want %q", f, cacheflush.Used())

@@ -33,7 +33,7 @@ func benchInputs(n int) (a, b, c []float64) {
 func BenchmarkGemm(b *testing.B) {
 	for _, n := range []int{512, 1024} {
 		a, bm, c := benchInputs(n)
-		pb := PackB(n, n, bm, n, alignedFloats(PackedSize(n, n)))
+		pb := PackB(n, n, bm, n, heapFloats(PackedSize(n, n)))
 		flops := 2 * float64(n) * float64(n) * float64(n)
 		impls := []struct {
 			name string

@@ -48,9 +48,7 @@ package dgemm
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // microKernel computes one mr x nr tile of C from kc columns of a packed
@@ -91,41 +89,7 @@ type impl struct {
 	kernel microKernel
 	copy   copier // nil: packStrip copies in Go
 	block  blocking
-	pool   sync.Pool // *workspace
-}
-
-// workspace is one Gemm call's packing buffers.
-type workspace struct {
-	a    []float64    // mc x kc block of A in mr-row slivers
-	b    [2][]float64 // two strips of B, kc x nr slivers: the one in use, the next
-	tile []float64    // mr x nr, for partial tiles of C
-}
-
-// cacheLine is what the packing buffers are aligned to.
-const cacheLine = 64
-
-// alignedFloats returns n float64s starting on a cache line.
-func alignedFloats(n int) []float64 {
-	s := make([]float64, n+cacheLine/8)
-	off := 0
-	if r := int(uintptr(unsafe.Pointer(&s[0])) % cacheLine); r != 0 {
-		off = (cacheLine - r) / 8
-	}
-	return s[off : off+n : off+n]
-}
-
-// workspace returns packing buffers for blocks of A of up to aLen
-// elements and strips of B of the kernel's KC rows.
-func (im *impl) workspace(aLen int) *workspace {
-	aLen = max(aLen, im.block.mc*im.block.kc)
-	if ws, ok := im.pool.Get().(*workspace); ok && len(ws.a) >= aLen && len(ws.b[0]) >= im.strip*im.block.kc*im.nr {
-		return ws
-	}
-	return &workspace{
-		a:    alignedFloats(aLen),
-		b:    [2][]float64{alignedFloats(im.strip * im.block.kc * im.nr), alignedFloats(im.strip * im.block.kc * im.nr)},
-		tile: alignedFloats(im.mr * im.nr),
-	}
+	spare  spares // workspaces between calls
 }
 
 var (
@@ -292,7 +256,7 @@ func (g *geometry) next(b block) (block, bool) {
 // are copied by Go.
 func (im *impl) gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	ws := im.workspace(0)
-	defer im.pool.Put(ws)
+	defer im.spare.put(ws)
 	mr, nr, S := im.mr, im.nr, im.strip
 	sw := S * nr // strip width
 	g := geometry{m: m, n: n, k: k,

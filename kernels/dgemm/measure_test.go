@@ -44,10 +44,16 @@ func TestMeasure(t *testing.T) {
 			&cell{name: fmt.Sprintf("n=%d/whole/%s", n, Kernel()), flops: flops, run: func() { Gemm(n, n, n, a, n, b, n, c, n) }},
 			&cell{name: fmt.Sprintf("n=%d/gonum-blocked", n), flops: flops, run: func() { gonumBlocked(n, a, b, c) }},
 		)
-		pb := PackB(n, n, b, n, alignedFloats(PackedSize(n, n)))
+		pb := PackB(n, n, b, n, heapFloats(PackedSize(n, n)))
 		cells = append(cells,
 			&cell{name: fmt.Sprintf("n=%d/packed-whole/%s", n, Kernel()), flops: flops, run: func() { GemmPacked(n, a, n, pb, c, n) }},
 			&cell{name: fmt.Sprintf("n=%d/packed-bands16/%s", n, Kernel()), flops: flops, run: func() { packedBands(n, 16, a, pb, c) }},
+			// The same bands with packing buffers of their own, on 4
+			// KiB pages of the heap (as they were before workspace.go)
+			// and on a huge page: where the heap's pages landed is this
+			// process's luck, so run it several times.
+			&cell{name: fmt.Sprintf("n=%d/packed-bands16/heap", n), flops: flops, run: withWorkspace(heapWorkspace(), func() { packedBands(n, 16, a, pb, c) })},
+			&cell{name: fmt.Sprintf("n=%d/packed-bands16/slab", n), flops: flops, run: withWorkspace(active.Load().workspace(0), func() { packedBands(n, 16, a, pb, c) })},
 		)
 		for _, chunks := range []int{benchChunks, 32, 16} {
 			cells = append(cells, &cell{name: fmt.Sprintf("n=%d/bands%d/%s", n, chunks, Kernel()), flops: flops, run: func() {
@@ -96,5 +102,28 @@ func TestMeasure(t *testing.T) {
 	t.Logf("%-26s %8s %8s %8s %8s %7s", "cell", "wall med", "wall max", "cpu med", "cpu max", "%peak")
 	for _, c := range cells {
 		t.Logf("%-26s %8.1f %8.1f %8.1f %8.1f %6.0f%%", c.name, med(c.wall), slices.Max(c.wall), med(c.cpu), slices.Max(c.cpu), 100*med(c.cpu)/peakCPU)
+	}
+}
+
+// heapWorkspace is a workspace for the active kernel on the Go heap.
+func heapWorkspace() *workspace {
+	im := active.Load()
+	bLen := im.strip * im.block.kc * im.nr
+	return &workspace{a: heapFloats(im.block.mc * im.block.kc), b: [2][]float64{heapFloats(bLen), heapFloats(bLen)}, tile: heapFloats(im.mr * im.nr)}
+}
+
+// withWorkspace returns run with ws the only spare workspace of the active
+// kernel while it runs, so that every call in it packs into ws.
+func withWorkspace(ws *workspace, run func()) func() {
+	return func() {
+		im := active.Load()
+		im.spare.mu.Lock()
+		saved := im.spare.free
+		im.spare.free = []*workspace{ws}
+		im.spare.mu.Unlock()
+		run()
+		im.spare.mu.Lock()
+		im.spare.free = saved
+		im.spare.mu.Unlock()
 	}
 }

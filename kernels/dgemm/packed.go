@@ -163,7 +163,7 @@ func (im *impl) gemmPacked(m int, a []float64, lda int, b Packed, c []float64, l
 	j0, n := b.j0, b.j1 // columns of the packed B; C's column j-j0
 	mcMax := split(m, im.block.mc, mr)
 	ws := im.workspace(mcMax * kc)
-	defer im.pool.Put(ws)
+	defer im.spare.put(ws)
 	nc := max(im.block.nc/nr*nr, nr)
 	for jc := j0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)

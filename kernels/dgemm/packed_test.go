@@ -218,9 +218,6 @@ func TestPackedColsRefusesCutsInsideSlivers(t *testing.T) {
 }
 
 func TestGemmPackedAllocatesNothingOnceWarm(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector makes sync.Pool drop items at random")
-	}
 	n := 64
 	a, b, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
 	forEachKernel(t, func(t *testing.T) {

@@ -1,5 +1,0 @@
-//go:build race
-
-package dgemm
-
-const raceEnabled = true
