@@ -198,10 +198,9 @@ func yield() {
 // worker holds it as fd 5. Rings coalesce, and a waiter re-checks its
 // condition after each wake, so a stale ring costs one spurious wake-up.
 type doorbell struct {
-	file   *os.File     // what workers inherit
-	mu     sync.RWMutex // held for reading by ringers, for writing by park and close
-	fd     int          // -1 once closed
-	parked *os.File     // the descriptor park reads, while it does (under mu)
+	file *os.File     // what workers inherit
+	mu   sync.RWMutex // held for reading by ringers and holds, for writing by close
+	fd   int          // -1 once closed
 }
 
 const bellFd = 5
@@ -242,67 +241,41 @@ func ringFd(fd int) {
 	_, _, _ = unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&one[0])), 8)
 }
 
-// bellNap bounds one sleep on the doorbell. The Go runtime takes the P
-// away from a goroutine that has been in a system call, or has gone without
-// a trip through the scheduler, for 10 ms; a P taken that way restarts the
-// runtime's monitor thread (sysmon) at its fastest rate, a wake-up every
-// 20 us for the next milliseconds, on the cores the workers are using. So a
-// waiter sleeps in short naps and yields between them.
-const bellNap = 5 * time.Millisecond
+// holdNap bounds one hold: sysmon, relaxed, looks every 10 ms and
+// interrupts a goroutine it has seen running for 10 ms (which a hold is,
+// to the runtime), so longer holds would end no later.
+const holdNap = 10 * time.Millisecond
 
-// wait sleeps until the bell rings or bellNap passes, and clears the rings.
-// The caller re-checks what it waits for either way.
-func (b *doorbell) wait() {
-	fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
-	ts := unix.NsecToTimespec(int64(bellNap))
-	n, _ := unix.Ppoll(fds, &ts, nil) // EINTR and timeouts are wake-ups too
+// hold sleeps until the bell rings or holdNap passes, and clears the
+// rings, like wait, but in a raw system call that the Go runtime does not
+// see: the goroutine keeps its P. So sysmon neither takes the P away (a
+// nap's system call does, which restarts it at its fastest rate, a look
+// every 20 us) nor finds every P idle and sleeps deeply (a goroutine parked
+// in the poller lets it, and the next wake-up restarts it the same way).
+// Either restart lands under the run that follows, whatever strategy it
+// is: after jobs awaited parked, goroutines at 2 workers on 2 vCPUs waited
+// 8.5-10.4% of their worker time for a CPU in a sweep beside procpool
+// cells (the parent's sysmon woke 1200 times a second), 3.7-4.0% with the
+// jobs awaited holding. The caller yields between holds, so that sysmon
+// sees the P pass through the scheduler and has no goroutine to preempt.
+func (b *doorbell) hold() {
+	b.mu.RLock() // close waits for a hold to end: at most holdNap
+	defer b.mu.RUnlock()
+	if b.fd < 0 {
+		return
+	}
+	fds := [1]unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
+	ts := unix.NsecToTimespec(int64(holdNap))
+	n, _, _ := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 	if n == 1 && fds[0].Revents&unix.POLLIN != 0 {
 		var buf [8]byte
-		_, _ = unix.Read(b.fd, buf[:]) // it rang (and the fd does not block)
+		_, _, _ = unix.RawSyscall(unix.SYS_READ, uintptr(b.fd), uintptr(unsafe.Pointer(&buf[0])), 8) // the fd does not block
 	}
-}
-
-// park blocks the calling goroutine, not its thread, until the bell rings,
-// and clears the rings. With every P idle, the runtime's threads all sleep:
-// one in the poller, sysmon deeply, and nothing of the parent wakes on a
-// worker's CPU until the bell rings. Naps (wait) wake every bellNap, and
-// each nap's end readies another thread: in traces of a 50 ms job, the
-// parent took a lone worker's CPU 5-7 times a job (160-250 us) napping,
-// twice (65-104 us) parked. Pool.await says when it naps and when it
-// parks.
-//
-// Each park reads a descriptor of its own, in the poller only while it
-// waits: one left there would wake the poller's thread at every ring.
-// It returns at once on a closed bell, and close ends a park.
-func (b *doorbell) park() {
-	b.mu.Lock()
-	if b.fd < 0 {
-		b.mu.Unlock()
-		return
-	}
-	dup, err := unix.FcntlInt(uintptr(b.fd), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		b.mu.Unlock()
-		b.wait() // out of descriptors: nap instead
-		return
-	}
-	f := os.NewFile(uintptr(dup), "corescale-doorbell-parked")
-	b.parked = f
-	b.mu.Unlock()
-	var buf [8]byte
-	_, _ = f.Read(buf[:])
-	b.mu.Lock()
-	b.parked = nil
-	b.mu.Unlock()
-	f.Close()
 }
 
 func (b *doorbell) close() error {
 	b.mu.Lock()
 	b.fd = -1
-	if b.parked != nil {
-		b.parked.Close() // ends the park
-	}
 	b.mu.Unlock()
 	if err := b.file.Close(); err != nil {
 		return fmt.Errorf("procpool: closing the doorbell: %w", err)

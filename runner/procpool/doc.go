@@ -40,12 +40,13 @@
 //
 // Both sides sleep in ways that keep the Go runtime's monitor thread
 // (sysmon) quiet while the workers compute: a worker first sleeps in a raw
-// futex wait the scheduler does not see, and the parent naps on the
-// doorbell for bellNap, then parks on it in the runtime's poller, where
-// none of its threads wakes until the bell rings. A goroutine that blocks the
-// ordinary way lets the runtime idle its P, and the wake-up that follows
-// sets sysmon polling every 20 us for milliseconds, on the cores the
-// workers need. A worker idle for longer than holdFor does sleep the
+// futex wait the scheduler does not see, and the parent waits on the
+// doorbell in raw ppoll calls, holding its P (doorbell.hold). A goroutine
+// that blocks the ordinary way lets the runtime idle its P, and the wake-up
+// that follows sets sysmon polling every 20 us for milliseconds, on the
+// cores the workers need, or under the run that comes after the job: a
+// parent that parked in the poller through jobs made goroutines at 2
+// workers on 2 vCPUs wait twice as long for a CPU in the same sweep. A worker idle for longer than holdFor does sleep the
 // ordinary way, so that its runtime sleeps entirely: an idle pool costs no
 // CPU, which a sweep needs, since it keeps a pool per worker count alive
 // while it measures other cells.

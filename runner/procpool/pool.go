@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -200,8 +199,7 @@ type Pool struct {
 	downErr error
 
 	// Held only by the job that has its turn (and by shutdown):
-	seq    int64
-	parked bool // the last job outlasted a nap: the next one parks at once
+	seq int64
 
 	mu         sync.Mutex
 	workers    []*worker
@@ -851,17 +849,14 @@ func (p *Pool) prepare() ([]*worker, []*WorkerError, error) {
 //
 // It spins briefly, then sleeps on the doorbell, which the last worker to
 // finish rings (if it finds the parent asleep), as do the readers when they
-// deliver an event and ctx when it ends. Where jobs are short, it sleeps
-// in a nap, a plain blocking system call: while this goroutine is in it,
-// the runtime's monitor thread (sysmon) sees an active P and stays at its
-// relaxed rate. A parked parent (doorbell.park) lets sysmon sleep deeply,
-// and the parent's next system call restarts it at a look every 20 us, for
-// a millisecond or more, on cores the workers are using: a stream of round
-// trips that parked would pay that every job. So a job that outlasts its
-// nap is awaited parked, where nothing of the parent wakes until the bell
-// rings, and so is the next, until one lasts less than a nap. Of 10
-// jobs of 60 ms on 2 CPUs, the parent's threads switched out 32-36 times a
-// job napping, 5-8 parked (TestAParentSleepsThroughLongJobs).
+// deliver an event and ctx when it ends. It sleeps holding its P
+// (doorbell.hold), in naps of at most holdNap, so that the runtime's
+// monitor thread (sysmon) stays at its relaxed rate through the job and
+// after it. A nap in a plain system call lets sysmon take the P; a
+// goroutine parked in the poller lets it sleep deeply, and the wake-up
+// after the job restarts it at a look every 20 us, under the next run.
+// Of 10 jobs of 60 ms on 2 CPUs, the parent's threads switched out 32-36
+// times a job napping (TestAParentSleepsThroughLongJobs).
 func (p *Pool) await(ctx context.Context, seq int64, workers []*worker, published time.Time) ([]*WorkerError, error) {
 	c := p.cb
 	failures := make([]*WorkerError, len(workers))
@@ -876,9 +871,7 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker, publishe
 	}
 	stop := context.AfterFunc(ctx, p.bell.ring)
 	defer stop()
-	parkNow := p.parked
-	defer func() { p.parked = time.Since(start) > bellNap }()
-	for naps := 0; ; naps++ {
+	for {
 		c.parent.Store(asleep)
 		if c.remaining.Load() == 0 {
 			c.parent.Store(awake) // the bell may ring yet: the next wait skips past it
@@ -906,18 +899,10 @@ func (p *Pool) await(ctx context.Context, seq int64, workers []*worker, publishe
 			// fails: once abort is set, chunks may go unclaimed.
 			return nil, &StuckError{Err: err, Elapsed: elapsed, Workers: p.abandon(seq, workers, 0)}
 		}
-		if (parkNow || naps > 0) && !testHookNapOnly.Load() {
-			p.bell.park()
-		} else {
-			p.bell.wait()
-			runtime.Gosched() // a new scheduling round: see bellNap
-		}
+		p.bell.hold()
+		runtime.Gosched() // a new scheduling round: see doorbell.hold
 	}
 }
-
-// testHookNapOnly makes await nap through every job, as it did before it
-// parked, so that a test can measure parking against napping side by side.
-var testHookNapOnly atomic.Bool
 
 // abandon stops job seq: no more chunks are claimed, workers still busy
 // after grace are killed, and abandon returns once they are reaped. It

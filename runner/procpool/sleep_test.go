@@ -69,75 +69,57 @@ func TestFutexWaitEndsAtItsTimeoutOrAChangedWord(t *testing.T) {
 	}
 }
 
-func TestDoorbellWakesItsWaiter(t *testing.T) {
+func TestDoorbellRingsAfterCloseAreDropped(t *testing.T) {
 	b, err := newDoorbell()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.close()
 	b.ring()
-	b.ring() // rings coalesce
-	b.wait()
+	b.ring() // rings coalesce: one hold takes both
+	b.hold()
 	fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
 	if n, err := unix.Poll(fds, 0); n != 0 || err != nil {
-		t.Errorf("after wait the bell still holds a ring: poll = %d, %v", n, err)
+		t.Errorf("after a hold the bell still holds a ring: poll = %d, %v", n, err)
 	}
-	b.wait() // no ring: returns after a nap instead of hanging
 	b.close()
 	b.ring() // a ring after close is dropped, not written to a reused fd
 }
 
-// park returns once the bell rings and leaves no ring behind; close ends a
-// park in progress, and a park on a closed bell returns at once.
-func TestDoorbellParkEndsAtARingOrClose(t *testing.T) {
+// hold returns at once after a ring and leaves no ring behind; without one
+// it returns after a nap; on a closed bell at once; and close waits for a
+// hold in progress to end.
+func TestDoorbellHoldEndsAtARingOrANap(t *testing.T) {
 	b, err := newDoorbell()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ringFirst := range []bool{true, false} {
-		parked := make(chan struct{})
-		go func() {
-			b.park()
-			close(parked)
-		}()
-		if ringFirst {
-			b.ring()
-		} else {
-			time.Sleep(20 * time.Millisecond) // into the park, most likely
-			b.ring()
-		}
-		select {
-		case <-parked:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("ring first %v: park missed the ring", ringFirst)
-		}
-		fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 0); n != 0 || err != nil {
-			t.Errorf("ring first %v: after park the bell still holds a ring: poll = %d, %v", ringFirst, n, err)
-		}
+	b.ring()
+	start := time.Now()
+	b.hold() // a ring first: returns at once
+	if d := time.Since(start); d > holdNap/2 {
+		t.Errorf("a hold after a ring took %v", d)
 	}
-	parked := make(chan struct{})
+	fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 0); n != 0 || err != nil {
+		t.Errorf("after a hold the bell still holds a ring: poll = %d, %v", n, err)
+	}
+	start = time.Now()
+	b.hold() // no ring: a nap (or less, if sysmon interrupts it)
+	if d := time.Since(start); d > 50*holdNap {
+		t.Errorf("a hold without a ring took %v, want at most about %v", d, holdNap)
+	}
+	holding := make(chan struct{})
 	go func() {
-		b.park()
-		close(parked)
+		close(holding)
+		b.hold()
 	}()
-	time.Sleep(20 * time.Millisecond)
-	if err := b.close(); err != nil {
+	<-holding
+	if err := b.close(); err != nil { // waits for that hold
 		t.Fatal(err)
 	}
-	select {
-	case <-parked:
-	case <-time.After(10 * time.Second):
-		t.Fatal("close left a park blocked")
-	}
-	done := make(chan struct{})
-	go func() {
-		b.park()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("a park on a closed bell blocked")
+	start = time.Now()
+	b.hold()
+	if d := time.Since(start); d > holdNap/2 {
+		t.Errorf("a hold on a closed bell took %v", d)
 	}
 }
