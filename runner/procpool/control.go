@@ -213,7 +213,7 @@ func newDoorbell() (*doorbell, error) {
 	// file is made while the eventfd blocks, so os leaves it out of the
 	// poller, and exec's File.Fd, which would make a polled file's open
 	// file blocking again, leaves it alone. Only then does the open file
-	// become nonblocking, for park's descriptors, which share it. A write
+	// become nonblocking, so that hold's read after a ring cannot block. A write
 	// to an eventfd blocks only at a count near 2^64, and a ring is one,
 	// so the workers' rings are unchanged.
 	file := os.NewFile(uintptr(fd), "corescale-doorbell")
@@ -247,8 +247,8 @@ func ringFd(fd int) {
 const holdNap = 10 * time.Millisecond
 
 // hold sleeps until the bell rings or holdNap passes, and clears the
-// rings, like wait, but in a raw system call that the Go runtime does not
-// see: the goroutine keeps its P. So sysmon neither takes the P away (a
+// rings, in a raw system call that the Go runtime does not see: the
+// goroutine keeps its P. So sysmon neither takes the P away (a
 // nap's system call does, which restarts it at its fastest rate, a look
 // every 20 us) nor finds every P idle and sleeps deeply (a goroutine parked
 // in the poller lets it, and the next wake-up restarts it the same way).

@@ -1108,9 +1108,8 @@ func (p *Pool) shutdown() {
 // Descriptors the parent holds per worker: its stdout's and stderr's read
 // ends and its pidfd; while a worker starts, four more (the child's ends
 // of both pipes, its /dev/null, exec's error pipe... rounded up), for each
-// of the startConcurrency starting at once; and the pool's control block,
-// doorbell and the doorbell's descriptor while the parent parks on it are
-// three more.
+// of the startConcurrency starting at once; and the pool's control block
+// and doorbell are two more.
 const (
 	descriptorsPerWorker = 3
 	descriptorsPerStart  = 6
@@ -1119,7 +1118,7 @@ const (
 // descriptorsNeeded is how many descriptors, beyond those open, a pool of
 // workers holds at most.
 func descriptorsNeeded(workers int) int {
-	return 3 + descriptorsPerWorker*workers + descriptorsPerStart*min(workers, startConcurrency)
+	return 2 + descriptorsPerWorker*workers + descriptorsPerStart*min(workers, startConcurrency)
 }
 
 // checkLimits fails, before any worker starts, when the descriptor limit
