@@ -108,8 +108,7 @@ func TestMeasure(t *testing.T) {
 // heapWorkspace is a workspace for the active kernel on the Go heap.
 func heapWorkspace() *workspace {
 	im := active.Load()
-	bLen := im.strip * im.block.kc * im.nr
-	return &workspace{a: heapFloats(im.block.mc * im.block.kc), b: [2][]float64{heapFloats(bLen), heapFloats(bLen)}, tile: heapFloats(im.mr * im.nr)}
+	return im.newWorkspace(im.block.mc*im.block.kc, heapFloats)
 }
 
 // withWorkspace returns run with ws the only spare workspace of the active

@@ -90,3 +90,18 @@ func mappingRange(line []byte) (lo, hi uintptr, ok bool) {
 	}
 	return uintptr(a), uintptr(b), true
 }
+
+// Pages describes the pages this process's packing buffers are on, for a
+// result file: "packing on 2 MiB pages", "packing on 4 KiB pages" (no huge
+// page was given: the speed then depends on where each process's pages
+// landed), or why it cannot tell.
+func Pages() string {
+	huge, err := HugePages()
+	switch {
+	case err != nil:
+		return "packing pages unknown: " + err.Error()
+	case huge:
+		return "packing on 2 MiB pages"
+	}
+	return "packing on 4 KiB pages"
+}

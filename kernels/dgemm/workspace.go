@@ -64,7 +64,14 @@ func (im *impl) workspace(aLen int) *workspace {
 		// stays with its slab.
 	}
 	s.mu.Unlock()
-	return &workspace{a: packFloats(aLen), b: [2][]float64{packFloats(bLen), packFloats(bLen)}, tile: packFloats(im.mr * im.nr)}
+	return im.newWorkspace(aLen, packFloats)
+}
+
+// newWorkspace makes buffers for blocks of A of aLen elements and the
+// kernel's strips of B, each from alloc.
+func (im *impl) newWorkspace(aLen int, alloc func(n int) []float64) *workspace {
+	bLen := im.strip * im.block.kc * im.nr
+	return &workspace{a: alloc(aLen), b: [2][]float64{alloc(bLen), alloc(bLen)}, tile: alloc(im.mr * im.nr)}
 }
 
 // cacheLine is what the packing buffers are aligned to.
@@ -108,19 +115,4 @@ func heapFloats(n int) []float64 {
 		off = (cacheLine - r) / 8
 	}
 	return s[off : off+n : off+n]
-}
-
-// Pages describes the pages this process's packing buffers are on, for a
-// result file: "packing on 2 MiB pages", "packing on 4 KiB pages" (no huge
-// page was given: the speed then depends on where each process's pages
-// landed), or why it cannot tell.
-func Pages() string {
-	huge, err := HugePages()
-	switch {
-	case err != nil:
-		return "packing pages unknown: " + err.Error()
-	case huge:
-		return "packing on 2 MiB pages"
-	}
-	return "packing on 4 KiB pages"
 }
